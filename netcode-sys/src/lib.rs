@@ -1,0 +1,29 @@
+//! Raw bindings to the netcode.io reference C implementation, pinned to commit
+//! `a6da210d6fdd7f7ac8dd7a80ea91f91b5849a63f` (protocol `NETCODE 1.00`).
+//!
+//! This crate compiles the reference's `netcode.c`, from sources whose SHA-256 the build
+//! checks, with a small patch set of our own (`patches/`: IPv4 on little-endian machines, an
+//! out-of-bounds replay-protection pointer) and a shim (`csrc/netcode_sys.c`) that reaches the
+//! internals `netcode.h` does not declare: the network simulator, connect tokens with chosen
+//! user data, binding port 0, and routing log lines. libsodium comes from `libsodium-sys`.
+//!
+//! Everything here is `unsafe` and checks nothing: the C `assert`s on misuse (in builds with
+//! debug assertions; in others misuse is undefined behaviour). The `netcode` crate is the safe
+//! API over it.
+//!
+//! The C conventions hold: functions return `1` for success and `0` for failure; received
+//! packets are heap blocks that go back through `netcode_client_free_packet` /
+//! `netcode_server_free_packet`; `netcode_init` must be called exactly once per process before
+//! anything else.
+#![no_std]
+#![allow(non_camel_case_types, non_upper_case_globals, non_snake_case)]
+
+// Links libsodium, which netcode.c calls.
+use libsodium_sys as _;
+
+// The committed bindings are used unless `buildtime-bindgen` generates them in OUT_DIR;
+// scripts/bindings.sh regenerates the committed file and checks it is current.
+#[cfg(feature = "buildtime-bindgen")]
+include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+#[cfg(not(feature = "buildtime-bindgen"))]
+include!("bindings.rs");

@@ -1,0 +1,158 @@
+//! Helpers shared by the raw-FFI tests: one process-wide init, and a C server and C client
+//! driven through the bindings.
+#![allow(dead_code)]
+
+use std::ffi::CString;
+use std::sync::Once;
+
+use netcode_sys::*;
+
+pub const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
+pub const PRIVATE_KEY: [u8; 32] = [
+    0x60, 0x6a, 0xbe, 0x6e, 0xc9, 0x19, 0x10, 0xea, 0x9a, 0x65, 0x62, 0xf6, 0x6f, 0x2b, 0x30, 0xe4,
+    0x43, 0x71, 0xd6, 0x2c, 0xd1, 0x99, 0x27, 0x26, 0x6b, 0x3c, 0x60, 0xf4, 0xb7, 0x15, 0xab, 0xa1,
+];
+
+/// `netcode_init` asserts when called twice; every test in a binary shares one call.
+pub fn init() {
+    static INIT: Once = Once::new();
+    // SAFETY: called exactly once per process, guarded by the Once.
+    INIT.call_once(|| assert_eq!(unsafe { netcode_init() }, 1, "netcode_init failed"));
+}
+
+pub fn cstring(s: &str) -> CString {
+    CString::new(s).expect("no NUL in test strings")
+}
+
+/// The payload the upstream example programs exchange: byte i is `i & 0xFF`.
+pub fn payload() -> Vec<u8> {
+    (0..NETCODE_MAX_PACKET_SIZE as usize)
+        .map(|i| i as u8)
+        .collect()
+}
+
+/// A C server bound to `host` (port chosen by the system) and a C client bound to `client_bind`
+/// connect over real UDP, then exchange one payload each way. Returns the payloads received by
+/// the server and by the client.
+pub fn round_trip(host: &str, client_bind: &str) -> (Vec<u8>, Vec<u8>) {
+    init();
+    let bind = cstring(&format!("{host}:0"));
+    let mut key = PRIVATE_KEY;
+    // SAFETY: valid NUL-terminated strings and a 32-byte key; the server is destroyed below.
+    let server = unsafe {
+        netcode_sys_server_create(bind.as_ptr(), bind.as_ptr(), PROTOCOL_ID, key.as_ptr(), 0.0)
+    };
+    assert!(!server.is_null(), "the C server could not bind {host}:0");
+    // SAFETY: server is a live handle; 1 is within 1..=NETCODE_MAX_CLIENTS.
+    let port = unsafe {
+        netcode_server_start(server, 1);
+        netcode_sys_server_port(server)
+    };
+    assert_ne!(port, 0);
+
+    let address = cstring(&format!("{host}:{port}"));
+    let mut addresses = [address.as_ptr() as *mut libc::c_char];
+    let mut token = [0u8; NETCODE_CONNECT_TOKEN_BYTES as usize];
+    // SAFETY: one valid address string, a 32-byte key, a 2048-byte output buffer.
+    let generated = unsafe {
+        netcode_generate_connect_token(
+            1,
+            addresses.as_mut_ptr(),
+            30,
+            0x1234,
+            PROTOCOL_ID,
+            0,
+            key.as_mut_ptr(),
+            token.as_mut_ptr(),
+        )
+    };
+    assert_eq!(generated, 1);
+
+    let client_bind = cstring(client_bind);
+    // SAFETY: valid address string; the client is destroyed below.
+    let client = unsafe { netcode_client_create(client_bind.as_ptr() as *mut _, 0.0) };
+    assert!(!client.is_null(), "the C client could not bind");
+    // SAFETY: live client, 2048-byte token.
+    unsafe { netcode_client_connect(client, token.as_mut_ptr()) };
+
+    let sent = payload();
+    let mut server_received: Option<Vec<u8>> = None;
+    let mut client_received: Option<Vec<u8>> = None;
+    let mut time = 0.0;
+    for _ in 0..200 {
+        time += 0.1;
+        // SAFETY: live handles for the whole loop; packets go back to the C exactly once.
+        unsafe {
+            netcode_client_update(client, time);
+            netcode_server_update(server, time);
+            if netcode_client_state(client) == NETCODE_CLIENT_STATE_CONNECTED {
+                if server_received.is_none() {
+                    netcode_client_send_packet(client, sent.as_ptr() as *mut u8, sent.len() as i32);
+                }
+                if client_received.is_none() {
+                    netcode_server_send_packet(
+                        server,
+                        0,
+                        sent.as_ptr() as *mut u8,
+                        sent.len() as i32,
+                    );
+                }
+            }
+            server_received = server_received.or_else(|| take_server_packet(server));
+            client_received = client_received.or_else(|| take_client_packet(client));
+            if netcode_client_state(client) < NETCODE_CLIENT_STATE_DISCONNECTED {
+                break;
+            }
+        }
+        if server_received.is_some() && client_received.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // SAFETY: live handles, destroyed once.
+    let state = unsafe { netcode_client_state(client) };
+    unsafe {
+        netcode_client_destroy(client);
+        netcode_server_destroy(server);
+    }
+    assert_eq!(
+        state, NETCODE_CLIENT_STATE_CONNECTED,
+        "client over {host} ended in state {state}"
+    );
+    (
+        server_received.unwrap_or_default(),
+        client_received.unwrap_or_default(),
+    )
+}
+
+/// Copies out and frees the next payload the server has from slot 0.
+///
+/// # Safety
+/// `server` must be a live, started server.
+pub unsafe fn take_server_packet(server: *mut netcode_server_t) -> Option<Vec<u8>> {
+    let mut bytes = 0;
+    let mut sequence = 0;
+    let packet = netcode_server_receive_packet(server, 0, &mut bytes, &mut sequence);
+    if packet.is_null() {
+        return None;
+    }
+    let data = std::slice::from_raw_parts(packet as *const u8, bytes as usize).to_vec();
+    netcode_server_free_packet(server, packet);
+    Some(data)
+}
+
+/// Copies out and frees the next payload the client has.
+///
+/// # Safety
+/// `client` must be a live client.
+pub unsafe fn take_client_packet(client: *mut netcode_client_t) -> Option<Vec<u8>> {
+    let mut bytes = 0;
+    let mut sequence = 0;
+    let packet = netcode_client_receive_packet(client, &mut bytes, &mut sequence);
+    if packet.is_null() {
+        return None;
+    }
+    let data = std::slice::from_raw_parts(packet as *const u8, bytes as usize).to_vec();
+    netcode_client_free_packet(client, packet);
+    Some(data)
+}
