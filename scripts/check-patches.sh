@@ -10,6 +10,7 @@ tests=(
   "round_trip ipv4_loopback"                              # 0001 IPv4 byte order
   "patches replay_check_stays_inside_the_slot_array"      # 0002 replay pointer for slot -1
   "round_trip ipv6_loopback"                              # 0003 address port scan
+  "patches connect_token_lifetime_starts_at_connect"      # 0004 connect start time
 )
 
 status=0

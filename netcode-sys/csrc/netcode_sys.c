@@ -27,6 +27,7 @@ static void netcode_sys_log_printf( const char * format, ... );
 #undef printf
 
 static netcode_sys_log_callback_t netcode_sys_log_callback;
+static int netcode_sys_log_threshold = NETCODE_LOG_LEVEL_DEBUG;
 
 /* Set while netcode_sys_server_create reuses netcode_server_create_internal, whose
    "(network simulator)" line would be wrong there. */
@@ -35,6 +36,11 @@ static __thread int netcode_sys_log_suppressed;
 void netcode_sys_set_log_callback( netcode_sys_log_callback_t callback )
 {
     __atomic_store_n( &netcode_sys_log_callback, callback, __ATOMIC_RELEASE );
+}
+
+void netcode_sys_set_log_threshold( int level )
+{
+    __atomic_store_n( &netcode_sys_log_threshold, level, __ATOMIC_RELAXED );
 }
 
 static void netcode_sys_log_vprintf( int level, const char * format, va_list args )
@@ -48,6 +54,9 @@ static void netcode_sys_log_vprintf( int level, const char * format, va_list arg
         vprintf( format, args );
         return;
     }
+
+    if ( level > __atomic_load_n( &netcode_sys_log_threshold, __ATOMIC_RELAXED ) )
+        return;
 
     char line[1024];
     int length = vsnprintf( line, sizeof( line ), format, args );
@@ -168,6 +177,27 @@ int netcode_sys_server_client_address( struct netcode_server_t * server, int cli
         return 0;
     netcode_sys_address_export( &server->client_address[client_index], address );
     return 1;
+}
+
+double netcode_sys_server_client_last_send_time( struct netcode_server_t * server, int client_index )
+{
+    if ( !netcode_server_client_connected( server, client_index ) )
+        return -1.0;
+    return server->client_last_packet_send_time[client_index];
+}
+
+uint64_t netcode_sys_server_denied_count( struct netcode_server_t * server )
+{
+    if ( !server->running )
+        return 0;
+    /* netcode_server_start leaves global_sequence at 1 << 63 (creation) or 0 (after a stop). */
+    uint64_t global_packets = server->global_sequence & ~( 1ULL << 63 );
+    return global_packets - server->challenge_sequence;
+}
+
+double netcode_sys_client_last_send_time( struct netcode_client_t * client )
+{
+    return client->last_packet_send_time;
 }
 
 uint16_t netcode_sys_client_port( struct netcode_client_t * client )

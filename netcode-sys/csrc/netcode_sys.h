@@ -102,6 +102,11 @@ typedef void ( * netcode_sys_log_callback_t )( int level, const char * line );
 
 void netcode_sys_set_log_callback( netcode_sys_log_callback_t callback );
 
+/* While a callback is set, lines above this level (NETCODE_LOG_LEVEL_*) are dropped before they
+   are formatted. Unlike netcode_log_level, which writes a plain int that every thread reads,
+   this may be called from any thread at any time. */
+void netcode_sys_set_log_threshold( int level );
+
 /* netcode_server_create over a real socket, but bind port 0 is allowed: the system picks a
    port (see netcode_sys_server_port), and a public address with port 0 gets that port too.
    Returns NULL if an address does not parse or the socket cannot be bound. */
@@ -115,6 +120,17 @@ int netcode_sys_server_max_clients( struct netcode_server_t * server );
 
 /* The address of the client in `client_index`: 1, or 0 if that slot holds no client. */
 int netcode_sys_server_client_address( struct netcode_server_t * server, int client_index, struct netcode_sys_address * address );
+
+/* When the server last sent a packet to the client in `client_index` (server time), or -1.0 if
+   that slot holds no client. A change across netcode_server_update means a keep-alive. */
+double netcode_sys_server_client_last_send_time( struct netcode_server_t * server, int client_index );
+
+/* How many connection denied packets the server has sent since it started ("server full"):
+   its global packet sequence counts challenges and denials, its challenge sequence challenges. */
+uint64_t netcode_sys_server_denied_count( struct netcode_server_t * server );
+
+/* When the client last sent a packet (client time). */
+double netcode_sys_client_last_send_time( struct netcode_client_t * client );
 
 /* The port the client's socket is bound to (its own address's port over the simulator). */
 uint16_t netcode_sys_client_port( struct netcode_client_t * client );

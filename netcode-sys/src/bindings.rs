@@ -292,6 +292,9 @@ unsafe extern "C" {
     pub fn netcode_sys_set_log_callback(callback: netcode_sys_log_callback_t);
 }
 unsafe extern "C" {
+    pub fn netcode_sys_set_log_threshold(level: ::libc::c_int);
+}
+unsafe extern "C" {
     pub fn netcode_sys_server_create(
         bind_address: *const ::libc::c_char,
         public_address: *const ::libc::c_char,
@@ -312,6 +315,18 @@ unsafe extern "C" {
         client_index: ::libc::c_int,
         address: *mut netcode_sys_address,
     ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_client_last_send_time(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+    ) -> f64;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_denied_count(server: *mut netcode_server_t) -> u64;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_last_send_time(client: *mut netcode_client_t) -> f64;
 }
 unsafe extern "C" {
     pub fn netcode_sys_client_port(client: *mut netcode_client_t) -> u16;

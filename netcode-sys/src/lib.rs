@@ -2,10 +2,13 @@
 //! `a6da210d6fdd7f7ac8dd7a80ea91f91b5849a63f` (protocol `NETCODE 1.00`).
 //!
 //! This crate compiles the reference's `netcode.c`, from sources whose SHA-256 the build
-//! checks, with a small patch set of our own (`patches/`: IPv4 on little-endian machines, an
-//! out-of-bounds replay-protection pointer) and a shim (`csrc/netcode_sys.c`) that reaches the
-//! internals `netcode.h` does not declare: the network simulator, connect tokens with chosen
-//! user data, binding port 0, and routing log lines. libsodium comes from `libsodium-sys`.
+//! checks, with a small patch set of our own (`patches/`, each documented there: IPv4 on
+//! little-endian machines, an out-of-bounds replay-protection pointer, IPv6 addresses with
+//! short ports, the connect token's lifetime) and a shim (`csrc/netcode_sys.c`) that reaches
+//! the internals `netcode.h` does not declare: the network simulator, connect tokens with
+//! chosen fields, binding port 0, observing keep-alives and denials, and routing log lines.
+//! libsodium comes from `libsodium-sys` (built from source, or the system's with the
+//! `system-libsodium` feature).
 //!
 //! Everything here is `unsafe` and checks nothing: the C `assert`s on misuse (in builds with
 //! debug assertions; in others misuse is undefined behaviour). The `netcode` crate is the safe

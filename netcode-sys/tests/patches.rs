@@ -98,3 +98,66 @@ fn replay_check_stays_inside_the_slot_array() {
         );
     }
 }
+
+/// Patch 0004. A client whose clock reads 1000 s connects with a token that lives 30 s: the
+/// lifetime must count from the connect, not from client time 0.
+#[test]
+fn connect_token_lifetime_starts_at_connect() {
+    init();
+    let mut key = PRIVATE_KEY;
+    let start = 1000.0;
+    // SAFETY: every handle is created, used and destroyed in this block; strings outlive calls.
+    unsafe {
+        let simulator = netcode_network_simulator_create();
+        let public = cstring("[::1]:40000");
+        let server = netcode_server_create_internal(
+            public.as_ptr() as *mut _,
+            public.as_ptr() as *mut _,
+            PROTOCOL_ID,
+            key.as_mut_ptr(),
+            start,
+            simulator,
+        );
+        assert!(!server.is_null());
+        netcode_server_start(server, 1);
+        let client_bind = cstring("[::1]:50000");
+        let client =
+            netcode_client_create_internal(client_bind.as_ptr() as *mut _, start, simulator);
+        assert!(!client.is_null());
+        let mut addresses = [public.as_ptr() as *mut libc::c_char];
+        let mut token = [0u8; NETCODE_CONNECT_TOKEN_BYTES as usize];
+        let generated = netcode_generate_connect_token(
+            1,
+            addresses.as_mut_ptr(),
+            30,
+            7,
+            PROTOCOL_ID,
+            0,
+            key.as_mut_ptr(),
+            token.as_mut_ptr(),
+        );
+        assert_eq!(generated, 1);
+        netcode_client_connect(client, token.as_mut_ptr());
+
+        let mut time = start;
+        let mut state = netcode_client_state(client);
+        for _ in 0..100 {
+            netcode_network_simulator_update(simulator, time);
+            netcode_client_update(client, time);
+            netcode_server_update(server, time);
+            state = netcode_client_state(client);
+            if state == NETCODE_CLIENT_STATE_CONNECTED || state < NETCODE_CLIENT_STATE_DISCONNECTED
+            {
+                break;
+            }
+            time += 0.1;
+        }
+        netcode_client_destroy(client);
+        netcode_server_destroy(server);
+        netcode_network_simulator_destroy(simulator);
+        assert_eq!(
+            state, NETCODE_CLIENT_STATE_CONNECTED,
+            "state {state} (-6: connect token expired) for a token that lives 30 s"
+        );
+    }
+}
