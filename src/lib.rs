@@ -1,1 +1,138 @@
-//! netcode: the netcode.io reference C implementation behind a safe Rust API (work in progress).
+//! [netcode.io](https://github.com/networkprotocol/netcode.io) for Rust: the reference C
+//! implementation behind a safe API, and a drop-in replacement for the `netcode` 0.3.1 crate.
+//!
+//! netcode.io is a small secure protocol over UDP for dedicated game servers. A web backend
+//! hands an authenticated player a short-lived [`ConnectToken`]; only a holder of a valid
+//! token can connect; every packet is encrypted and signed; servers have client slots,
+//! keep-alives, timeouts, clean disconnects and replay protection. All of that is done by the
+//! reference C (pinned to commit `a6da210`, protocol `NETCODE 1.00`), built by the
+//! [`netcode_sys`] crate from verified sources.
+//!
+//! # Two APIs
+//!
+//! - For new code: [`NetcodeServer`] and [`NetcodeClient`], configured with `SocketAddr`s,
+//!   driven by your clock, with closures for connects, disconnects and state changes, payloads
+//!   received without copies ([`Payload`]), the reference's full [`ConnectionState`] set, and
+//!   the reference's [`NetworkSimulator`] to run a session in one process without sockets.
+//! - For code written against netcode 0.3.1: [`UdpServer`], [`UdpClient`], [`ServerEvent`],
+//!   [`ClientEvent`], [`ClientState`] and the rest of its API, unchanged. MIGRATING.md says what
+//!   behaves differently (the reference wins where 0.3.1 differed from it).
+//!
+//! # A server and a client
+//!
+//! ```
+//! use netcode::{ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
+//!
+//! const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
+//! let key = netcode::generate_key();
+//!
+//! let mut server = NetcodeServer::new(ServerConfig::new("127.0.0.1:0".parse()?, PROTOCOL_ID, key))?;
+//! server.on_client_connect(|client, _user_data| println!("client {} is in slot {}", client.id, client.index));
+//! let token = server.generate_token(30, 42, None)?;
+//!
+//! let mut client = NetcodeClient::new("0.0.0.0:0".parse()?)?;
+//! client.connect(&token)?;
+//!
+//! let mut time = 0.0;
+//! let mut echoed = false;
+//! while !echoed && time < 5.0 {
+//!     client.update(time);
+//!     server.update(time);
+//!     if client.state() == ConnectionState::Connected {
+//!         client.send(b"ping")?;
+//!     }
+//!     for index in 0..server.max_clients() {
+//!         // `let ... else` ends the payload's borrow before the reply (a `while let` would not).
+//!         loop {
+//!             let Some(payload) = server.receive(index) else { break };
+//!             let message = payload.to_vec();
+//!             drop(payload); // hands the buffer back to the C
+//!             server.send(index, &message)?;
+//!         }
+//!     }
+//!     while let Some(payload) = client.receive() {
+//!         echoed = &payload[..] == b"ping";
+//!     }
+//!     std::thread::sleep(std::time::Duration::from_millis(1));
+//!     time += 0.02;
+//! }
+//! assert!(echoed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Tokens
+//!
+//! Tokens are made where players log in, with the servers' private key, and sent to the player
+//! as 2048 bytes:
+//!
+//! ```
+//! use netcode::ConnectToken;
+//!
+//! let key = netcode::generate_key();
+//! let servers = ["127.0.0.1:40000".parse()?, "127.0.0.1:40001".parse()?];
+//! let token = ConnectToken::generate(servers.into_iter(), &key, 30, 0, 0x1122_3344_5566_7788, 42, None)?;
+//! let bytes = token.to_bytes()?;
+//! let received = ConnectToken::from_bytes(&bytes)?;
+//! assert_eq!(received.hosts.as_slice(), &servers);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Safety and threads
+//!
+//! Every argument is checked before it reaches the C, which would otherwise `assert` (or,
+//! built without assertions, misbehave): payload sizes, slot indices, `max_clients`, tokens,
+//! addresses. Handles are `Send` (not `Sync`); the C library is initialized once per process.
+//! The C's log lines go to the [`log`] crate under the target `netcode`.
+#![deny(missing_docs)]
+
+mod address;
+mod client;
+mod compat;
+pub mod error;
+mod init;
+mod payload;
+mod server;
+mod simulator;
+mod token;
+
+pub use client::{ConnectionState, NetcodeClient};
+pub use compat::{
+    Client, ClientEvent, Server, ServerEvent, State as ClientState, UdpClient, UdpServer,
+};
+pub use error::{Error, InternalError, RecvError, SendError, UpdateError};
+pub use netcode_sys;
+pub use payload::Payload;
+pub use server::{ClientInfo, NetcodeServer, ServerConfig};
+pub use simulator::NetworkSimulator;
+pub use token::{generate_key, ConnectToken, DecodeError, GenerateError, HostList, PrivateData};
+
+/// The largest datagram on the wire, in bytes: a payload with its header, sequence and MAC.
+/// (0.3.1 said 1200; the reference's packets are up to 1220. The C header's own
+/// `NETCODE_MAX_PACKET_SIZE`, 1200, is the payload limit: [`NETCODE_MAX_PAYLOAD_SIZE`].)
+pub const NETCODE_MAX_PACKET_SIZE: usize = 1220;
+
+/// The largest payload, in bytes (0.3.1 said 1175; the reference carries 1200).
+pub const NETCODE_MAX_PAYLOAD_SIZE: usize = netcode_sys::NETCODE_MAX_PACKET_SIZE as usize;
+
+/// The size of the user data a connect token carries to the server.
+pub const NETCODE_USER_DATA_BYTES: usize = netcode_sys::NETCODE_SYS_USER_DATA_BYTES as usize;
+
+/// The size of a connect token, as written and sent to a client.
+pub const NETCODE_CONNECT_TOKEN_BYTES: usize = netcode_sys::NETCODE_CONNECT_TOKEN_BYTES as usize;
+
+/// The size of the encrypted private part of a connect token.
+pub const NETCODE_CONNECT_TOKEN_PRIVATE_BYTES: usize =
+    netcode_sys::NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES as usize;
+
+/// The size of a private key.
+pub const NETCODE_KEY_BYTES: usize = netcode_sys::NETCODE_KEY_BYTES as usize;
+
+/// The most server addresses a connect token lists (0.3.1 allowed 16; the reference 32).
+pub const NETCODE_MAX_SERVERS_PER_CONNECT: usize =
+    netcode_sys::NETCODE_MAX_SERVERS_PER_CONNECT as usize;
+
+/// The most client slots a server has.
+pub const NETCODE_MAX_CLIENTS: usize = netcode_sys::NETCODE_MAX_CLIENTS as usize;
+
+/// Seconds of silence after which either side gives up on the other.
+pub const NETCODE_TIMEOUT_SECONDS: u32 = 5;

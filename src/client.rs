@@ -1,0 +1,343 @@
+//! The idiomatic client: [`NetcodeClient`] and its [`ConnectionState`].
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::os::raw::c_int;
+use std::ptr::NonNull;
+
+use netcode_sys as raw;
+
+use crate::address;
+use crate::init::{ensure_init, sync_log_threshold};
+use crate::payload::{Owner, Payload};
+use crate::server::{bind_error, check_payload};
+use crate::simulator::{NetworkSimulator, Transport};
+use crate::token::ConnectToken;
+use crate::Error;
+
+/// Every state of the reference client. The negative ones in the C are the errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    /// The token expired before the client got connected.
+    ConnectTokenExpired,
+    /// The token could not be read.
+    InvalidConnectToken,
+    /// The server went silent for the token's timeout while connected.
+    ConnectionTimedOut,
+    /// No server answered the challenge response in time.
+    ConnectionResponseTimedOut,
+    /// No server answered the connection request in time.
+    ConnectionRequestTimedOut,
+    /// The server is full.
+    ConnectionDenied,
+    /// Not connected, and no error: before connecting, or after a clean disconnect.
+    Disconnected,
+    /// Sending connection requests (first step).
+    SendingConnectionRequest,
+    /// Answering the server's challenge (second step).
+    SendingConnectionResponse,
+    /// Connected: payloads flow both ways.
+    Connected,
+}
+
+impl ConnectionState {
+    pub(crate) fn from_raw(state: c_int) -> ConnectionState {
+        match state {
+            raw::NETCODE_CLIENT_STATE_CONNECT_TOKEN_EXPIRED => ConnectionState::ConnectTokenExpired,
+            raw::NETCODE_CLIENT_STATE_INVALID_CONNECT_TOKEN => ConnectionState::InvalidConnectToken,
+            raw::NETCODE_CLIENT_STATE_CONNECTION_TIMED_OUT => ConnectionState::ConnectionTimedOut,
+            raw::NETCODE_CLIENT_STATE_CONNECTION_RESPONSE_TIMED_OUT => {
+                ConnectionState::ConnectionResponseTimedOut
+            }
+            raw::NETCODE_CLIENT_STATE_CONNECTION_REQUEST_TIMED_OUT => {
+                ConnectionState::ConnectionRequestTimedOut
+            }
+            raw::NETCODE_CLIENT_STATE_CONNECTION_DENIED => ConnectionState::ConnectionDenied,
+            raw::NETCODE_CLIENT_STATE_SENDING_CONNECTION_REQUEST => {
+                ConnectionState::SendingConnectionRequest
+            }
+            raw::NETCODE_CLIENT_STATE_SENDING_CONNECTION_RESPONSE => {
+                ConnectionState::SendingConnectionResponse
+            }
+            raw::NETCODE_CLIENT_STATE_CONNECTED => ConnectionState::Connected,
+            // NETCODE_CLIENT_STATE_DISCONNECTED; the pinned C has no other state.
+            _ => ConnectionState::Disconnected,
+        }
+    }
+
+    /// Whether the client stopped because of an error (the C's negative states).
+    pub fn is_error(self) -> bool {
+        !matches!(self, ConnectionState::Disconnected)
+            && !self.is_connecting()
+            && !self.is_connected()
+    }
+
+    /// Whether the client is on its way to connecting.
+    pub fn is_connecting(self) -> bool {
+        matches!(
+            self,
+            ConnectionState::SendingConnectionRequest | ConnectionState::SendingConnectionResponse
+        )
+    }
+
+    /// Whether the client is connected.
+    pub fn is_connected(self) -> bool {
+        self == ConnectionState::Connected
+    }
+}
+
+impl fmt::Display for ConnectionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConnectionState::ConnectTokenExpired => "connect token expired",
+            ConnectionState::InvalidConnectToken => "invalid connect token",
+            ConnectionState::ConnectionTimedOut => "connection timed out",
+            ConnectionState::ConnectionResponseTimedOut => "connection response timed out",
+            ConnectionState::ConnectionRequestTimedOut => "connection request timed out",
+            ConnectionState::ConnectionDenied => "connection denied",
+            ConnectionState::Disconnected => "disconnected",
+            ConnectionState::SendingConnectionRequest => "sending connection request",
+            ConnectionState::SendingConnectionResponse => "sending connection response",
+            ConnectionState::Connected => "connected",
+        })
+    }
+}
+
+type StateCallback = Box<dyn FnMut(ConnectionState, ConnectionState) + Send>;
+
+/// A client: connects with a [`ConnectToken`], trying its servers in order, then exchanges
+/// payloads with the server that accepted it.
+///
+/// ```
+/// use netcode::{ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
+///
+/// let key = netcode::generate_key();
+/// let mut server = NetcodeServer::new(ServerConfig::new("127.0.0.1:0".parse().unwrap(), 7, key)).unwrap();
+/// let token = server.generate_token(30, 1, None).unwrap();
+///
+/// let mut client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
+/// client.on_state_change(|from, to| println!("{from} -> {to}"));
+/// client.connect(&token).unwrap();
+///
+/// let mut time = 0.0;
+/// while !client.state().is_connected() && !client.state().is_error() && time < 5.0 {
+///     client.update(time);
+///     server.update(time);
+///     std::thread::sleep(std::time::Duration::from_millis(1));
+///     time += 0.05;
+/// }
+/// assert_eq!(client.state(), ConnectionState::Connected);
+/// client.send(b"hello").unwrap();
+/// ```
+pub struct NetcodeClient {
+    raw: NonNull<raw::netcode_client_t>,
+    transport: Transport,
+    local_address: SocketAddr,
+    /// The state as of the end of the last update: what callbacks have been told.
+    reported_state: ConnectionState,
+    last_send: f64,
+    keep_alive_sent: bool,
+    on_state_change: Option<StateCallback>,
+}
+
+// SAFETY: as for NetcodeServer: no thread affinity in the C client, all access through
+// `&mut self`, the simulator locked by `Transport::exclusive`, and a `Send` callback.
+unsafe impl Send for NetcodeClient {}
+
+impl NetcodeClient {
+    /// A client on its own UDP socket bound to `bind_address` (port 0: any port). Bind the
+    /// unspecified address of the servers' family: `0.0.0.0:0` for IPv4, `[::]:0` for IPv6.
+    pub fn new(bind_address: SocketAddr) -> Result<NetcodeClient, Error> {
+        ensure_init()?;
+        let bind = address::to_c_string(&bind_address);
+        // SAFETY: a valid string the C only reads; no simulator.
+        let created = unsafe {
+            raw::netcode_client_create_internal(bind.as_ptr().cast_mut(), 0.0, std::ptr::null_mut())
+        };
+        let raw = NonNull::new(created).ok_or_else(|| bind_error(bind_address))?;
+        // SAFETY: a live client.
+        let port = unsafe { raw::netcode_sys_client_port(raw.as_ptr()) };
+        Ok(Self::from_raw(
+            raw,
+            Transport::Udp,
+            SocketAddr::new(bind_address.ip(), port),
+        ))
+    }
+
+    /// A client on `simulator`, known there by `address` (which needs a port).
+    pub fn with_simulator(
+        simulator: &NetworkSimulator,
+        address: SocketAddr,
+    ) -> Result<NetcodeClient, Error> {
+        if address.port() == 0 {
+            return Err(Error::SimulatedAddressNeedsPort(address));
+        }
+        ensure_init()?;
+        let transport = Transport::Simulated(simulator.shared());
+        let name = address::to_c_string(&address);
+        // SAFETY: a valid string the C only reads, and a live simulator kept alive by
+        // `transport` for as long as the client.
+        let created = unsafe {
+            raw::netcode_client_create_internal(
+                name.as_ptr().cast_mut(),
+                0.0,
+                transport.simulator_ptr(),
+            )
+        };
+        let raw = NonNull::new(created).ok_or(Error::SimulatedAddressNeedsPort(address))?;
+        Ok(Self::from_raw(raw, transport, address))
+    }
+
+    fn from_raw(
+        raw: NonNull<raw::netcode_client_t>,
+        transport: Transport,
+        local_address: SocketAddr,
+    ) -> NetcodeClient {
+        NetcodeClient {
+            raw,
+            transport,
+            local_address,
+            reported_state: ConnectionState::Disconnected,
+            last_send: 0.0,
+            keep_alive_sent: false,
+            on_state_change: None,
+        }
+    }
+
+    /// Starts connecting with `token` (disconnecting first if connected). The state becomes
+    /// `SendingConnectionRequest`, or `InvalidConnectToken` if the C cannot read the token.
+    pub fn connect(&mut self, token: &ConnectToken) -> Result<(), Error> {
+        let mut bytes = token.to_bytes()?;
+        let client = self.raw.as_ptr();
+        // SAFETY: a live client and a 2048-byte token, which the C reads and validates.
+        self.transport
+            .exclusive(|| unsafe { raw::netcode_client_connect(client, bytes.as_mut_ptr()) });
+        Ok(())
+    }
+
+    /// Receives packets, sends requests or keep-alives, gives up on timeouts, and then calls
+    /// the state-change closure if the state changed. `time` is in seconds on a clock of your
+    /// choice that only moves forward; a time that is not finite is ignored.
+    pub fn update(&mut self, time: f64) {
+        if !time.is_finite() {
+            return;
+        }
+        sync_log_threshold();
+        let client = self.raw.as_ptr();
+        let state_before = self.state();
+        // SAFETY: a live client; the transport lock covers the simulator.
+        self.transport
+            .exclusive(|| unsafe { raw::netcode_client_update(client, time) });
+        let state = self.state();
+        // SAFETY: a live client.
+        let last_send = unsafe { raw::netcode_sys_client_last_send_time(client) };
+        self.keep_alive_sent =
+            last_send != self.last_send && state_before.is_connected() && state.is_connected();
+        self.last_send = last_send;
+        let previous = std::mem::replace(&mut self.reported_state, state);
+        if previous != state {
+            if let Some(callback) = self.on_state_change.as_mut() {
+                callback(previous, state);
+            }
+        }
+    }
+
+    /// Sends `payload` (1 to [`NETCODE_MAX_PAYLOAD_SIZE`](crate::NETCODE_MAX_PAYLOAD_SIZE)
+    /// bytes) to the server.
+    pub fn send(&mut self, payload: &[u8]) -> Result<(), Error> {
+        check_payload(payload)?;
+        if !self.state().is_connected() {
+            return Err(Error::NotConnected);
+        }
+        let client = self.raw.as_ptr();
+        // SAFETY: a live client and a payload of 1..=1200 bytes, which the C copies.
+        self.transport.exclusive(|| unsafe {
+            raw::netcode_client_send_packet(
+                client,
+                payload.as_ptr().cast_mut(),
+                payload.len() as c_int,
+            )
+        });
+        // SAFETY: a live client. A payload is not a keep-alive: remember its send time.
+        self.last_send = unsafe { raw::netcode_sys_client_last_send_time(client) };
+        Ok(())
+    }
+
+    /// The next payload from the server, if any: a view of the C's buffer, handed back when
+    /// dropped.
+    pub fn receive(&mut self) -> Option<Payload<'_>> {
+        // SAFETY: a live client; the payload borrows self mutably, so it cannot outlive it.
+        unsafe { Payload::receive(Owner::Client(self.raw), 0) }
+    }
+
+    /// Disconnects, telling the server (with the reference's redundant disconnect packets);
+    /// the state becomes `Disconnected`. Does nothing if not connecting or connected.
+    pub fn disconnect(&mut self) {
+        let client = self.raw.as_ptr();
+        // SAFETY: a live client.
+        self.transport
+            .exclusive(|| unsafe { raw::netcode_client_disconnect(client) });
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ConnectionState {
+        // SAFETY: a live client.
+        ConnectionState::from_raw(unsafe { raw::netcode_client_state(self.raw.as_ptr()) })
+    }
+
+    /// The slot the server gave this client (meaningful once connected).
+    pub fn client_index(&self) -> usize {
+        // SAFETY: a live client.
+        usize::try_from(unsafe { raw::netcode_client_index(self.raw.as_ptr()) }).unwrap_or(0)
+    }
+
+    /// The server's number of slots (known once connected, else 0).
+    pub fn max_clients(&self) -> usize {
+        // SAFETY: a live client.
+        usize::try_from(unsafe { raw::netcode_client_max_clients(self.raw.as_ptr()) }).unwrap_or(0)
+    }
+
+    /// The address the socket is bound to (over a simulator: the client's simulated address).
+    pub fn local_address(&self) -> SocketAddr {
+        self.local_address
+    }
+
+    /// Calls `callback(from, to)` from [`update`](NetcodeClient::update) whenever the state at
+    /// the end of an update differs from the one before. Replaces any earlier callback.
+    pub fn on_state_change<F>(&mut self, callback: F)
+    where
+        F: FnMut(ConnectionState, ConnectionState) + Send + 'static,
+    {
+        self.on_state_change = Some(Box::new(callback));
+    }
+
+    /// Whether the last update sent a keep-alive (for the 0.3.1 API).
+    pub(crate) fn keep_alive_sent(&self) -> bool {
+        self.keep_alive_sent
+    }
+
+    /// The C handle, for calls this crate does not wrap. It stays valid as long as `self`;
+    /// calls through it must respect the C's preconditions and must not destroy it.
+    pub fn as_raw(&self) -> *mut raw::netcode_client_t {
+        self.raw.as_ptr()
+    }
+}
+
+impl Drop for NetcodeClient {
+    fn drop(&mut self) {
+        let client = self.raw.as_ptr();
+        // SAFETY: destroyed exactly once; no payload can be alive (they borrow self). The C
+        // sends disconnect packets if connected (through the transport, hence the lock).
+        self.transport
+            .exclusive(|| unsafe { raw::netcode_client_destroy(client) });
+    }
+}
+
+impl fmt::Debug for NetcodeClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NetcodeClient")
+            .field("local_address", &self.local_address)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,385 @@
+//! The netcode 0.3.1 API: [`Server`], [`Client`] and their events, with the names, signatures
+//! and meaning 0.3.1 gave them, over [`NetcodeServer`] and [`NetcodeClient`].
+//!
+//! `update` takes the time elapsed since the previous update (the handles add them up), and
+//! `next_event` hands out one event per call until it returns `Ok(None)`. MIGRATING.md lists
+//! every difference from 0.3.1 a program could notice.
+
+use std::collections::VecDeque;
+use std::io;
+use std::marker::PhantomData;
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+
+use crate::address;
+use crate::error::{CreateError, PacketError, SendError, UpdateError};
+use crate::server::Change;
+use crate::token::{ConnectToken, GenerateError};
+use crate::{
+    ConnectionState, Error, NetcodeClient, NetcodeServer, ServerConfig, NETCODE_KEY_BYTES,
+    NETCODE_MAX_PAYLOAD_SIZE, NETCODE_USER_DATA_BYTES,
+};
+
+/// A server on a UDP socket (0.3.1 API).
+pub type UdpServer = Server<UdpSocket, ()>;
+
+/// A client on a UDP socket (0.3.1 API).
+pub type UdpClient = Client<UdpSocket, ()>;
+
+/// What [`Server::next_event`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// A client connected; the first [`NETCODE_USER_DATA_BYTES`] bytes of the buffer passed to
+    /// `next_event` hold the user data of its token.
+    ClientConnect(u64),
+    /// A client disconnected or timed out (not reported for [`Server::disconnect`]).
+    ClientDisconnect(u64),
+    /// A client was denied because every slot is taken.
+    ClientSlotFull,
+    /// A payload of this many bytes from this client is at the start of the buffer.
+    Packet(u64, usize),
+    /// The server sent a keep-alive to this client.
+    SentKeepAlive(u64),
+    /// Never reported: the reference drops invalid connection requests without a trace.
+    RejectedClient,
+    /// Never reported: the reference drops replayed packets without a trace.
+    ReplayRejected(u64),
+}
+
+/// What [`Client::next_event`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// The client's state changed to this one.
+    NewState(State),
+    /// The client sent a keep-alive to the server.
+    SentKeepAlive,
+    /// A payload of this many bytes is at the start of the buffer.
+    Packet(usize),
+}
+
+/// The client's state (0.3.1 API; exported as `ClientState`). [`ConnectionState`] has the
+/// reference's full set; the two states 0.3.1 lacks map to their nearest equivalent here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// The server went silent while connected.
+    ConnectionTimedOut,
+    /// No answer to the challenge response.
+    ConnectionResponseTimedOut,
+    /// No answer to the connection request, or the token expired while connecting.
+    ConnectionRequestTimedOut,
+    /// The server is full, or the token could not be read.
+    ConnectionDenied,
+    /// Not connected.
+    Disconnected,
+    /// Sending connection requests.
+    SendingConnectionRequest,
+    /// Answering the server's challenge.
+    SendingConnectionResponse,
+    /// Connected.
+    Connected,
+}
+
+impl From<ConnectionState> for State {
+    fn from(state: ConnectionState) -> State {
+        match state {
+            ConnectionState::ConnectTokenExpired | ConnectionState::ConnectionRequestTimedOut => {
+                State::ConnectionRequestTimedOut
+            }
+            ConnectionState::InvalidConnectToken | ConnectionState::ConnectionDenied => {
+                State::ConnectionDenied
+            }
+            ConnectionState::ConnectionTimedOut => State::ConnectionTimedOut,
+            ConnectionState::ConnectionResponseTimedOut => State::ConnectionResponseTimedOut,
+            ConnectionState::Disconnected => State::Disconnected,
+            ConnectionState::SendingConnectionRequest => State::SendingConnectionRequest,
+            ConnectionState::SendingConnectionResponse => State::SendingConnectionResponse,
+            ConnectionState::Connected => State::Connected,
+        }
+    }
+}
+
+/// Events the server has found but `next_event` has not handed out yet.
+// The user data stays inline, as in `Change`: no allocation per connect.
+#[allow(clippy::large_enum_variant)]
+enum Pending {
+    Event(ServerEvent),
+    Connect(u64, [u8; NETCODE_USER_DATA_BYTES]),
+}
+
+/// Events waiting beyond this many (a program that never drains them) are dropped, oldest first.
+const MAX_PENDING: usize = 4 * crate::NETCODE_MAX_CLIENTS;
+
+/// A netcode server (0.3.1 API). `I` and `S` only keep 0.3.1's type parameters: use
+/// [`UdpServer`].
+///
+/// ```
+/// use netcode::{ServerEvent, UdpServer};
+///
+/// let mut server = UdpServer::new("127.0.0.1:0", 32, 0xFFEE, &netcode::generate_key()).unwrap();
+/// let token = server.generate_token(30, 1, None).unwrap();
+/// assert_eq!(token.hosts.get().next(), Some(server.get_local_addr().unwrap()));
+///
+/// let mut packet = [0; netcode::NETCODE_MAX_PAYLOAD_SIZE];
+/// server.update(1.0 / 10.0);
+/// while let Ok(Some(event)) = server.next_event(&mut packet) {
+///     match event {
+///         ServerEvent::ClientConnect(id) => println!("{id} connected"),
+///         ServerEvent::Packet(id, len) => println!("{id} sent {:?}", &packet[..len]),
+///         _ => {}
+///     }
+/// }
+/// ```
+pub struct Server<I = UdpSocket, S = ()> {
+    inner: NetcodeServer,
+    time: f64,
+    pending: VecDeque<Pending>,
+    /// Slots whose disconnect was asked for with `disconnect`: 0.3.1 reported no event for it.
+    quiet_disconnect: Vec<bool>,
+    /// The slot whose payloads `next_event` hands out next.
+    packet_slot: usize,
+    _socket: PhantomData<fn() -> (I, S)>,
+}
+
+impl Server<UdpSocket, ()> {
+    /// A server bound to `local_addr` (port 0: any), with `max_clients` slots (1 to 256),
+    /// accepting tokens for `protocol_id` encrypted with `private_key`. Tokens must list the
+    /// address actually bound ([`get_local_addr`](Server::get_local_addr)).
+    pub fn new<A: ToSocketAddrs>(
+        local_addr: A,
+        max_clients: usize,
+        protocol_id: u64,
+        private_key: &[u8; NETCODE_KEY_BYTES],
+    ) -> Result<Self, CreateError> {
+        let address = local_addr.to_socket_addrs()?.next().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the address resolved to nothing",
+            )
+        })?;
+        let config = ServerConfig::new(address, protocol_id, *private_key).max_clients(max_clients);
+        let inner = NetcodeServer::new(config)?;
+        Ok(Server {
+            quiet_disconnect: vec![false; inner.max_clients()],
+            inner,
+            time: 0.0,
+            pending: VecDeque::new(),
+            packet_slot: 0,
+            _socket: PhantomData,
+        })
+    }
+}
+
+impl<I, S> Server<I, S> {
+    /// A token for this server, valid `expire_secs` seconds; the sequence increases per token.
+    pub fn generate_token(
+        &mut self,
+        expire_secs: usize,
+        client_id: u64,
+        user_data: Option<&[u8; NETCODE_USER_DATA_BYTES]>,
+    ) -> Result<ConnectToken, GenerateError> {
+        self.inner.generate_token(expire_secs, client_id, user_data)
+    }
+
+    /// The address the server is bound to.
+    pub fn get_local_addr(&self) -> Result<SocketAddr, io::Error> {
+        Ok(self.inner.local_address())
+    }
+
+    /// Sends `packet` (1 to [`NETCODE_MAX_PAYLOAD_SIZE`] bytes) to the client with this id;
+    /// returns its length.
+    pub fn send(&mut self, client_id: u64, packet: &[u8]) -> Result<usize, SendError> {
+        if packet.is_empty() || packet.len() > NETCODE_MAX_PAYLOAD_SIZE {
+            return Err(SendError::PacketSize);
+        }
+        let index = self
+            .inner
+            .client_index(client_id)
+            .ok_or(SendError::InvalidClientId)?;
+        self.inner
+            .send(index, packet)
+            .map_err(|_| SendError::InvalidClientId)?;
+        Ok(packet.len())
+    }
+
+    /// Advances the server by `elapsed` seconds since the previous update, and processes
+    /// packets, keep-alives and timeouts. Then drain [`next_event`](Server::next_event).
+    pub fn update(&mut self, elapsed: f64) {
+        if elapsed.is_finite() && elapsed >= 0.0 {
+            self.time += elapsed;
+        }
+        self.inner.update(self.time);
+        for _ in 0..self.inner.denied_last_update().min(MAX_PENDING as u64) {
+            push_bounded(
+                &mut self.pending,
+                Pending::Event(ServerEvent::ClientSlotFull),
+            );
+        }
+        for change in self.inner.changes() {
+            let pending = match change {
+                Change::Connected { client, user_data } => Pending::Connect(client.id, *user_data),
+                Change::Disconnected(client) => {
+                    if std::mem::take(&mut self.quiet_disconnect[client.index]) {
+                        continue;
+                    }
+                    Pending::Event(ServerEvent::ClientDisconnect(client.id))
+                }
+                Change::KeepAliveSent(client) => {
+                    Pending::Event(ServerEvent::SentKeepAlive(client.id))
+                }
+            };
+            push_bounded(&mut self.pending, pending);
+        }
+        self.packet_slot = 0;
+    }
+
+    /// The next event, or `Ok(None)` when there are no more until the next update. A
+    /// payload, or a connecting client's user data, is copied to the start of `out_packet`.
+    pub fn next_event(
+        &mut self,
+        out_packet: &mut [u8; NETCODE_MAX_PAYLOAD_SIZE],
+    ) -> Result<Option<ServerEvent>, UpdateError> {
+        if let Some(pending) = self.pending.pop_front() {
+            return Ok(Some(match pending {
+                Pending::Event(event) => event,
+                Pending::Connect(id, user_data) => {
+                    out_packet[..NETCODE_USER_DATA_BYTES].copy_from_slice(&user_data);
+                    ServerEvent::ClientConnect(id)
+                }
+            }));
+        }
+        while self.packet_slot < self.inner.max_clients() {
+            let Some(client) = self.inner.client(self.packet_slot) else {
+                self.packet_slot += 1;
+                continue;
+            };
+            match self.inner.receive(self.packet_slot) {
+                Some(payload) => {
+                    out_packet[..payload.len()].copy_from_slice(&payload);
+                    return Ok(Some(ServerEvent::Packet(client.id, payload.len())));
+                }
+                None => self.packet_slot += 1,
+            }
+        }
+        Ok(None)
+    }
+
+    /// Disconnects the client with this id (it is told); unknown ids are ignored.
+    pub fn disconnect(&mut self, client_id: u64) -> Result<(), SendError> {
+        if let Some(index) = self.inner.client_index(client_id) {
+            if self.inner.disconnect(index).is_ok() {
+                self.quiet_disconnect[index] = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The server of the idiomatic API underneath.
+    pub fn inner(&mut self) -> &mut NetcodeServer {
+        &mut self.inner
+    }
+}
+
+fn push_bounded(pending: &mut VecDeque<Pending>, event: Pending) {
+    if pending.len() >= MAX_PENDING {
+        pending.pop_front();
+    }
+    pending.push_back(event);
+}
+
+/// A netcode client (0.3.1 API). `I` and `S` only keep 0.3.1's type parameters: use
+/// [`UdpClient`].
+pub struct Client<I = UdpSocket, S = ()> {
+    inner: NetcodeClient,
+    time: f64,
+    reported: State,
+    pending_state: Option<State>,
+    keep_alive: bool,
+    _socket: PhantomData<fn() -> (I, S)>,
+}
+
+impl Client<UdpSocket, ()> {
+    /// A client that starts connecting with `token` at once, from a socket of the family of
+    /// the token's first server (`0.0.0.0:0` or `[::]:0`).
+    pub fn new(token: &ConnectToken) -> Result<Self, SendError> {
+        let first = token.hosts.get().next().ok_or_else(|| {
+            SendError::PacketEncodeError(PacketError::new("the connect token lists no server"))
+        })?;
+        let mut inner =
+            NetcodeClient::new(address::any_of_family(&first)).map_err(|err| match err {
+                Error::Bind { source, .. } => SendError::SocketError(source),
+                other => SendError::SocketError(io::Error::other(other)),
+            })?;
+        inner.connect(token).map_err(|_| {
+            SendError::PacketEncodeError(PacketError::new("the connect token cannot be written"))
+        })?;
+        Ok(Client {
+            reported: inner.state().into(),
+            inner,
+            time: 0.0,
+            pending_state: None,
+            keep_alive: false,
+            _socket: PhantomData,
+        })
+    }
+}
+
+impl<I, S> Client<I, S> {
+    /// Advances the client by `elapsed` seconds since the previous update, and processes
+    /// packets, requests, keep-alives and timeouts. Then drain [`next_event`](Client::next_event).
+    pub fn update(&mut self, elapsed: f64) {
+        if elapsed.is_finite() && elapsed >= 0.0 {
+            self.time += elapsed;
+        }
+        self.inner.update(self.time);
+        let state = State::from(self.inner.state());
+        if state != self.reported {
+            self.reported = state;
+            self.pending_state = Some(state);
+        }
+        self.keep_alive = self.inner.keep_alive_sent();
+    }
+
+    /// The next event, or `Ok(None)` when there are no more until the next update. A payload
+    /// is copied to the start of `payload`.
+    pub fn next_event(
+        &mut self,
+        payload: &mut [u8; NETCODE_MAX_PAYLOAD_SIZE],
+    ) -> Result<Option<ClientEvent>, UpdateError> {
+        if let Some(state) = self.pending_state.take() {
+            return Ok(Some(ClientEvent::NewState(state)));
+        }
+        if std::mem::take(&mut self.keep_alive) {
+            return Ok(Some(ClientEvent::SentKeepAlive));
+        }
+        Ok(self.inner.receive().map(|received| {
+            payload[..received.len()].copy_from_slice(&received);
+            ClientEvent::Packet(received.len())
+        }))
+    }
+
+    /// Sends `payload` (1 to [`NETCODE_MAX_PAYLOAD_SIZE`] bytes) to the server; returns its
+    /// length.
+    pub fn send(&mut self, payload: &[u8]) -> Result<usize, SendError> {
+        match self.inner.send(payload) {
+            Ok(()) => Ok(payload.len()),
+            Err(Error::InvalidPayloadSize(_)) => Err(SendError::PacketSize),
+            Err(_) => Err(SendError::Disconnected),
+        }
+    }
+
+    /// Disconnects from the server (it is told).
+    pub fn disconnect(&mut self) -> Result<(), SendError> {
+        self.inner.disconnect();
+        self.reported = self.inner.state().into();
+        Ok(())
+    }
+
+    /// The current state.
+    pub fn get_state(&self) -> State {
+        self.inner.state().into()
+    }
+
+    /// The client of the idiomatic API underneath.
+    pub fn inner(&mut self) -> &mut NetcodeClient {
+        &mut self.inner
+    }
+}
