@@ -1,0 +1,208 @@
+//! A small harness: one server and some clients driven on a virtual clock, over real UDP on
+//! loopback or over the reference's network simulator.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use netcode::{
+    ClientInfo, ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, NetworkSimulator,
+    ServerConfig,
+};
+
+pub const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
+/// One tick of the virtual clock (the reference sends at 10 Hz; this is faster).
+pub const TICK: f64 = 0.05;
+
+pub fn addr(text: &str) -> SocketAddr {
+    text.parse().expect("test addresses parse")
+}
+
+/// A payload whose bytes depend on `seed`: byte i is `(i + seed) & 0xFF`.
+pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_add(seed)).collect()
+}
+
+/// Connects and disconnects seen by the server's closures.
+#[derive(Default)]
+pub struct Seen {
+    pub connected: Vec<(ClientInfo, Vec<u8>)>,
+    pub disconnected: Vec<ClientInfo>,
+}
+
+pub struct Session {
+    pub server: NetcodeServer,
+    pub clients: Vec<NetcodeClient>,
+    pub simulator: Option<NetworkSimulator>,
+    pub time: f64,
+    pub key: [u8; 32],
+    pub seen: Arc<Mutex<Seen>>,
+    /// Whether step() updates the server (false: the server has gone silent).
+    pub server_alive: bool,
+    next_client_port: u16,
+}
+
+impl Session {
+    /// A server on real UDP at `host` (port chosen by the system).
+    pub fn udp(host: &str, max_clients: usize) -> Session {
+        let key = netcode::generate_key();
+        let config = ServerConfig::new(addr(&format!("{host}:0")), PROTOCOL_ID, key)
+            .max_clients(max_clients);
+        let server = NetcodeServer::new(config).expect("server binds");
+        Self::with_server(server, None, key)
+    }
+
+    /// A server over a simulator with these conditions.
+    pub fn simulated(
+        max_clients: usize,
+        latency_ms: f32,
+        jitter_ms: f32,
+        loss: f32,
+        duplicates: f32,
+    ) -> Session {
+        let simulator = NetworkSimulator::new().expect("simulator");
+        simulator
+            .configure(latency_ms, jitter_ms, loss, duplicates)
+            .expect("valid settings");
+        let key = netcode::generate_key();
+        let config =
+            ServerConfig::new(addr("[::1]:40000"), PROTOCOL_ID, key).max_clients(max_clients);
+        let server = NetcodeServer::with_simulator(&simulator, config).expect("server");
+        Self::with_server(server, Some(simulator), key)
+    }
+
+    fn with_server(
+        mut server: NetcodeServer,
+        simulator: Option<NetworkSimulator>,
+        key: [u8; 32],
+    ) -> Session {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let on_connect = Arc::clone(&seen);
+        server.on_client_connect(move |client, user_data| {
+            on_connect
+                .lock()
+                .unwrap()
+                .connected
+                .push((*client, user_data.to_vec()));
+        });
+        let on_disconnect = Arc::clone(&seen);
+        server.on_client_disconnect(move |client| {
+            on_disconnect.lock().unwrap().disconnected.push(*client)
+        });
+        Session {
+            server,
+            clients: Vec::new(),
+            simulator,
+            time: 0.0,
+            key,
+            seen,
+            server_alive: true,
+            next_client_port: 50000,
+        }
+    }
+
+    /// A token for this session's server.
+    pub fn token(&mut self, client_id: u64, user_data: Option<&[u8; 256]>) -> ConnectToken {
+        self.server
+            .generate_token(30, client_id, user_data)
+            .expect("token")
+    }
+
+    /// A new client (not yet connected), bound to the server's address family.
+    pub fn new_client(&mut self) -> usize {
+        let client = match &self.simulator {
+            Some(simulator) => {
+                self.next_client_port += 1;
+                NetcodeClient::with_simulator(
+                    simulator,
+                    addr(&format!("[::1]:{}", self.next_client_port)),
+                )
+            }
+            None => {
+                let bind = if self.server.local_address().is_ipv4() {
+                    "0.0.0.0:0"
+                } else {
+                    "[::]:0"
+                };
+                NetcodeClient::new(addr(bind))
+            }
+        };
+        self.clients.push(client.expect("client"));
+        self.clients.len() - 1
+    }
+
+    /// A new client connecting with a fresh token for `client_id`.
+    pub fn connect_client(&mut self, client_id: u64, user_data: Option<&[u8; 256]>) -> usize {
+        let token = self.token(client_id, user_data);
+        let index = self.new_client();
+        self.clients[index].connect(&token).expect("connect");
+        index
+    }
+
+    pub fn step(&mut self) {
+        if let Some(simulator) = &self.simulator {
+            simulator.update(self.time);
+        }
+        for client in &mut self.clients {
+            client.update(self.time);
+        }
+        if self.server_alive {
+            self.server.update(self.time);
+        }
+        self.time += TICK;
+    }
+
+    /// Steps until `done` holds (checked after each step) or `seconds` of virtual time pass.
+    pub fn run_until(&mut self, seconds: f64, mut done: impl FnMut(&mut Session) -> bool) -> bool {
+        let end = self.time + seconds;
+        while self.time < end {
+            self.step();
+            if done(self) {
+                return true;
+            }
+        }
+        false
+    }
+
+    pub fn all_connected(&self) -> bool {
+        self.clients
+            .iter()
+            .all(|c| c.state() == ConnectionState::Connected)
+    }
+
+    /// Runs until every client is connected (panics with their states if not within 10 s).
+    pub fn connect_all(&mut self) {
+        let ok = self.run_until(10.0, |s| s.all_connected());
+        let states: Vec<_> = self.clients.iter().map(|c| c.state()).collect();
+        assert!(ok, "not every client connected: {states:?}");
+    }
+
+    /// Runs until client `index` is in an error or disconnected state; returns it.
+    pub fn run_until_stopped(&mut self, index: usize, seconds: f64) -> ConnectionState {
+        self.run_until(seconds, |s| {
+            let state = s.clients[index].state();
+            state.is_error() || state == ConnectionState::Disconnected
+        });
+        self.clients[index].state()
+    }
+
+    /// Drains every payload the server holds, as (slot, bytes).
+    pub fn server_received(&mut self) -> Vec<(usize, Vec<u8>)> {
+        let mut out = Vec::new();
+        for index in 0..self.server.max_clients() {
+            while let Some(payload) = self.server.receive(index) {
+                out.push((index, payload.to_vec()));
+            }
+        }
+        out
+    }
+
+    /// Drains every payload client `index` holds.
+    pub fn client_received(&mut self, index: usize) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Some(payload) = self.clients[index].receive() {
+            out.push(payload.to_vec());
+        }
+        out
+    }
+}

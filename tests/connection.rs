@@ -1,0 +1,358 @@
+//! The connection life cycle with the idiomatic API, each scenario over real UDP on IPv4 and
+//! IPv6 loopback and over the reference's network simulator (with latency, jitter, loss and
+//! duplicates where the scenario allows).
+
+mod common;
+
+use common::{addr, pattern, Session, PROTOCOL_ID};
+use netcode::{ConnectToken, ConnectionState, NETCODE_MAX_PAYLOAD_SIZE};
+
+/// Defines `mod $name { fn ipv4(); fn ipv6(); fn simulated(); }`, each running `$body` with a
+/// function that makes a session with the given number of slots.
+macro_rules! scenario {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn ipv4() {
+                ($body)(|slots| Session::udp("127.0.0.1", slots));
+            }
+
+            #[test]
+            fn ipv6() {
+                ($body)(|slots| Session::udp("[::1]", slots));
+            }
+
+            #[test]
+            fn simulated() {
+                ($body)(|slots| Session::simulated(slots, 0.0, 0.0, 0.0, 0.0));
+            }
+        }
+    };
+}
+
+scenario!(exchange_both_ways_then_disconnect, |new: fn(
+    usize,
+) -> Session| {
+    let mut s = new(4);
+    let c = s.connect_client(1001, None);
+    s.connect_all();
+    let slot = s.clients[c].client_index();
+    assert_eq!(s.server.client(slot).map(|info| info.id), Some(1001));
+
+    let big = pattern(NETCODE_MAX_PAYLOAD_SIZE, 3);
+    s.clients[c].send(&big).unwrap();
+    s.clients[c].send(b"x").unwrap();
+    let mut at_server = Vec::new();
+    s.run_until(2.0, |s| {
+        at_server.extend(s.server_received());
+        at_server.len() >= 2
+    });
+    assert_eq!(at_server, vec![(slot, big.clone()), (slot, b"x".to_vec())]);
+
+    s.server.send(slot, &big).unwrap();
+    let mut at_client = Vec::new();
+    s.run_until(2.0, |s| {
+        at_client.extend(s.client_received(c));
+        !at_client.is_empty()
+    });
+    assert_eq!(at_client, vec![big]);
+
+    s.clients[c].disconnect();
+    assert_eq!(s.clients[c].state(), ConnectionState::Disconnected);
+    assert!(
+        s.run_until(2.0, |s| s.server.num_connected_clients() == 0),
+        "the slot was not freed"
+    );
+    let seen = s.seen.lock().unwrap();
+    assert_eq!(seen.connected.len(), 1);
+    assert_eq!(
+        seen.disconnected.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![1001]
+    );
+});
+
+scenario!(sixty_four_clients, |new: fn(usize) -> Session| {
+    let mut s = new(64);
+    for id in 0..64 {
+        s.connect_client(5000 + id, None);
+    }
+    s.connect_all();
+    assert_eq!(s.server.num_connected_clients(), 64);
+    for c in 0..64 {
+        s.clients[c].send(&pattern(100, c as u8)).unwrap();
+    }
+    let mut at_server = Vec::new();
+    s.run_until(3.0, |s| {
+        at_server.extend(s.server_received());
+        at_server.len() >= 64
+    });
+    assert_eq!(at_server.len(), 64);
+    for (slot, bytes) in at_server {
+        let id = s.server.client(slot).unwrap().id;
+        assert_eq!(
+            bytes,
+            pattern(100, (id - 5000) as u8),
+            "payload from slot {slot} (client {id})"
+        );
+        s.server.send(slot, &bytes).unwrap();
+    }
+    let mut echoed = vec![false; 64];
+    s.run_until(3.0, |s| {
+        for (c, done) in echoed.iter_mut().enumerate() {
+            for bytes in s.client_received(c) {
+                assert_eq!(bytes, pattern(100, c as u8));
+                *done = true;
+            }
+        }
+        echoed.iter().all(|&d| d)
+    });
+    assert!(echoed.iter().all(|&d| d), "every client gets its echo");
+});
+
+scenario!(full_server_denies_the_next_client, |new: fn(
+    usize,
+) -> Session| {
+    let mut s = new(1);
+    s.connect_client(1, None);
+    s.connect_all();
+    let late = s.connect_client(2, None);
+    let state = s.run_until_stopped(late, 10.0);
+    assert_eq!(state, ConnectionState::ConnectionDenied);
+    assert_eq!(s.server.num_connected_clients(), 1);
+    assert!(s.clients[0].state().is_connected());
+});
+
+scenario!(expired_token, |new: fn(usize) -> Session| {
+    let mut s = new(1);
+    let token = s.server.generate_token(0, 1, None).unwrap();
+    let c = s.new_client();
+    s.clients[c].connect(&token).unwrap();
+    assert_eq!(
+        s.run_until_stopped(c, 10.0),
+        ConnectionState::ConnectTokenExpired
+    );
+    assert_eq!(s.server.num_connected_clients(), 0);
+});
+
+scenario!(token_with_the_wrong_key, |new: fn(usize) -> Session| {
+    let mut s = new(1);
+    let other_key = netcode::generate_key();
+    let token = ConnectToken::generate(
+        [s.server.public_address()].into_iter(),
+        &other_key,
+        30,
+        0,
+        PROTOCOL_ID,
+        1,
+        None,
+    )
+    .unwrap();
+    let c = s.new_client();
+    s.clients[c].connect(&token).unwrap();
+    assert_eq!(
+        s.run_until_stopped(c, 10.0),
+        ConnectionState::ConnectionRequestTimedOut
+    );
+    assert_eq!(s.server.num_connected_clients(), 0);
+});
+
+scenario!(token_with_the_wrong_protocol_id, |new: fn(
+    usize,
+) -> Session| {
+    let mut s = new(1);
+    let key = s.key;
+    let token = ConnectToken::generate(
+        [s.server.public_address()].into_iter(),
+        &key,
+        30,
+        0,
+        PROTOCOL_ID + 1,
+        1,
+        None,
+    )
+    .unwrap();
+    let c = s.new_client();
+    s.clients[c].connect(&token).unwrap();
+    assert_eq!(
+        s.run_until_stopped(c, 10.0),
+        ConnectionState::ConnectionRequestTimedOut
+    );
+});
+
+scenario!(connection_request_timeout, |new: fn(usize) -> Session| {
+    let mut s = new(1);
+    let key = s.key;
+    // A server address nobody answers at: the server's own port + 1 (or, simulated, a name).
+    let mut nobody = s.server.public_address();
+    nobody.set_port(nobody.port().wrapping_add(1).max(1));
+    let token =
+        ConnectToken::generate([nobody].into_iter(), &key, 30, 0, PROTOCOL_ID, 1, None).unwrap();
+    let c = s.new_client();
+    s.clients[c].connect(&token).unwrap();
+    assert_eq!(
+        s.run_until_stopped(c, 10.0),
+        ConnectionState::ConnectionRequestTimedOut
+    );
+});
+
+scenario!(connection_response_timeout, |new: fn(usize) -> Session| {
+    let mut s = new(1);
+    let c = s.connect_client(1, None);
+    assert!(s.run_until(5.0, |s| s.clients[c].state()
+        == ConnectionState::SendingConnectionResponse));
+    s.server_alive = false;
+    assert_eq!(
+        s.run_until_stopped(c, 10.0),
+        ConnectionState::ConnectionResponseTimedOut
+    );
+});
+
+scenario!(
+    client_times_out_when_the_server_goes_silent,
+    |new: fn(usize) -> Session| {
+        let mut s = new(1);
+        let c = s.connect_client(1, None);
+        s.connect_all();
+        s.server_alive = false;
+        assert_eq!(
+            s.run_until_stopped(c, 10.0),
+            ConnectionState::ConnectionTimedOut
+        );
+    }
+);
+
+scenario!(server_times_out_a_silent_client, |new: fn(
+    usize,
+) -> Session| {
+    let mut s = new(1);
+    s.connect_client(7, None);
+    s.connect_all();
+    // Keep the client alive but stop updating it.
+    let silent = s.clients.pop().unwrap();
+    assert!(
+        s.run_until(10.0, |s| s.server.num_connected_clients() == 0),
+        "the server kept the slot"
+    );
+    assert_eq!(
+        s.seen
+            .lock()
+            .unwrap()
+            .disconnected
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        vec![7]
+    );
+    drop(silent);
+});
+
+scenario!(
+    server_side_disconnect_frees_the_slot,
+    |new: fn(usize) -> Session| {
+        let mut s = new(1);
+        let c = s.connect_client(1, None);
+        s.connect_all();
+        let slot = s.clients[c].client_index();
+        s.server.disconnect(slot).unwrap();
+        assert_eq!(s.run_until_stopped(c, 5.0), ConnectionState::Disconnected);
+        assert_eq!(s.server.num_connected_clients(), 0);
+        assert_eq!(s.seen.lock().unwrap().disconnected.len(), 1);
+        // The slot takes a new client.
+        s.connect_client(2, None);
+        s.clients.remove(c);
+        s.connect_all();
+        assert_eq!(s.server.client(slot).map(|info| info.id), Some(2));
+    }
+);
+
+scenario!(reconnect_after_a_disconnect, |new: fn(usize) -> Session| {
+    let mut s = new(1);
+    let c = s.connect_client(1, None);
+    s.connect_all();
+    s.clients[c].disconnect();
+    assert!(s.run_until(2.0, |s| s.server.num_connected_clients() == 0));
+    let token = s.token(1, None);
+    s.clients[c].connect(&token).unwrap();
+    s.connect_all();
+    assert_eq!(s.server.num_connected_clients(), 1);
+    s.clients[c].send(b"again").unwrap();
+    let mut got = Vec::new();
+    s.run_until(2.0, |s| {
+        got.extend(s.server_received());
+        !got.is_empty()
+    });
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1, b"again");
+});
+
+scenario!(user_data_reaches_the_server, |new: fn(usize) -> Session| {
+    let mut s = new(2);
+    let mut user_data = [0u8; 256];
+    user_data
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, b)| *b = (i * 7) as u8);
+    let c = s.connect_client(99, Some(&user_data));
+    s.connect_all();
+    let slot = s.clients[c].client_index();
+    assert_eq!(s.server.client_user_data(slot), Some(&user_data));
+    let seen = s.seen.lock().unwrap();
+    assert_eq!(seen.connected[0].0.id, 99);
+    assert_eq!(seen.connected[0].1, user_data.to_vec());
+});
+
+scenario!(token_whose_first_server_is_dead, |new: fn(
+    usize,
+) -> Session| {
+    let mut s = new(1);
+    let key = s.key;
+    let live = s.server.public_address();
+    let mut dead = live;
+    dead.set_port(live.port().wrapping_add(1).max(1));
+    let token = ConnectToken::generate([dead, live].into_iter(), &key, 30, 0, PROTOCOL_ID, 3, None)
+        .unwrap();
+    let c = s.new_client();
+    s.clients[c].connect(&token).unwrap();
+    // The first server times out (5 s), then the second accepts.
+    assert!(s.run_until(15.0, |s| s.clients[c].state().is_connected()
+        || s.clients[c].state().is_error()));
+    assert_eq!(s.clients[c].state(), ConnectionState::Connected);
+    assert!(s.time > 5.0, "connected before the first server timed out");
+});
+
+/// Over a network with 250 ms latency, 100 ms jitter, 10 % loss and 10 % duplicates, 16
+/// clients connect and every payload that arrives is intact and from the right client.
+#[test]
+fn lossy_network_keeps_payloads_intact() {
+    let mut s = Session::simulated(16, 250.0, 100.0, 10.0, 10.0);
+    for id in 0..16 {
+        s.connect_client(id, None);
+    }
+    s.connect_all();
+    let mut received = 0;
+    for round in 0..100u32 {
+        for c in 0..16 {
+            let _ = s.clients[c].send(&pattern(200, c as u8));
+        }
+        s.step();
+        for (slot, bytes) in s.server_received() {
+            let id = s.server.client(slot).unwrap().id;
+            assert_eq!(bytes, pattern(200, id as u8), "round {round}");
+            received += 1;
+        }
+    }
+    // 1600 sent, about 10 % lost and some duplicated: most arrive.
+    assert!(received > 1000, "only {received} of 1600 payloads arrived");
+}
+
+#[test]
+fn simulated_addresses_need_a_port() {
+    let simulator = netcode::NetworkSimulator::new().unwrap();
+    let err = netcode::NetcodeClient::with_simulator(&simulator, addr("[::1]:0")).unwrap_err();
+    assert!(
+        matches!(err, netcode::Error::SimulatedAddressNeedsPort(_)),
+        "{err}"
+    );
+}
