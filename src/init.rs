@@ -7,7 +7,8 @@ use netcode_sys as raw;
 
 use crate::Error;
 
-/// Initializes the C library once per process, thread-safely. Every constructor calls it.
+/// Initializes the C library once per process, thread-safely, and brings the log threshold up
+/// to date. Every constructor calls it.
 ///
 /// The library is never terminated: `netcode_term` only resets a flag (and calls `WSACleanup`
 /// on Windows), and a later `netcode_init` would have to race with handles still alive.
@@ -25,11 +26,11 @@ pub(crate) fn ensure_init() -> Result<(), Error> {
                 raw::netcode_sys_set_log_callback(Some(log_line));
                 raw::netcode_log_level(raw::NETCODE_LOG_LEVEL_DEBUG);
             }
-            sync_log_threshold();
         }
         ok
     });
     if ok {
+        sync_log_threshold();
         Ok(())
     } else {
         Err(Error::Init)

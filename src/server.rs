@@ -151,6 +151,8 @@ pub struct NetcodeServer {
     private_key: [u8; NETCODE_KEY_BYTES],
     slots: Vec<Slot>,
     changes: Vec<Change>,
+    /// Clients disconnected by `disconnect` since the last update: reported by the next one.
+    disconnected_by_call: Vec<ClientInfo>,
     denied_seen: u64,
     denied_last_update: u64,
     token_sequence: u64,
@@ -260,6 +262,7 @@ impl NetcodeServer {
             ],
             // At most two changes a slot per update (a disconnect and a connect).
             changes: Vec::with_capacity(2 * config.max_clients),
+            disconnected_by_call: Vec::with_capacity(config.max_clients),
             denied_seen: 0,
             denied_last_update: 0,
             token_sequence: 0,
@@ -303,6 +306,11 @@ impl NetcodeServer {
     fn observe(&mut self) {
         let server = self.raw.as_ptr();
         self.changes.clear();
+        self.changes.extend(
+            self.disconnected_by_call
+                .drain(..)
+                .map(Change::Disconnected),
+        );
         // SAFETY: a live server.
         let denied = unsafe { raw::netcode_sys_server_denied_count(server) };
         self.denied_last_update = denied.wrapping_sub(self.denied_seen);
@@ -395,9 +403,10 @@ impl NetcodeServer {
     }
 
     /// Disconnects the client in `client_index` (it is told, with the reference's redundant
-    /// disconnect packets). The disconnect closure is called at the next update.
+    /// disconnect packets). The slot is free at once; the disconnect closure is called at the
+    /// next update.
     pub fn disconnect(&mut self, client_index: usize) -> Result<(), Error> {
-        self.connected_slot(client_index)?;
+        let client = self.connected_slot(client_index)?;
         let server = self.raw.as_ptr();
         let c_index = client_index as c_int;
         // SAFETY: a live, running server, an index < max_clients; then its queue is emptied.
@@ -406,6 +415,8 @@ impl NetcodeServer {
         });
         // SAFETY: as above.
         unsafe { free_queued_payloads(server, c_index) };
+        self.slots[client_index].client = None;
+        self.disconnected_by_call.push(client);
         Ok(())
     }
 
