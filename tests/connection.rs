@@ -98,7 +98,7 @@ scenario!(sixty_four_clients, |new: fn(usize) -> Session| {
         );
         s.server.send(slot, &bytes).unwrap();
     }
-    let mut echoed = vec![false; 64];
+    let mut echoed = [false; 64];
     s.run_until(3.0, |s| {
         for (c, done) in echoed.iter_mut().enumerate() {
             for bytes in s.client_received(c) {
