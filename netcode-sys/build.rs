@@ -457,7 +457,7 @@ fn bindings(manifest_dir: &Path, include_dir: &Path, out_dir: &Path) {
         .ctypes_prefix("::libc")
         // tests/layout.rs checks sizes against the C compiler instead.
         .layout_tests(false)
-        .derive_default(true)
+        // src/lib.rs implements Default by hand, without the unsafe zeroing bindgen would write.
         .generate()
         .unwrap_or_else(|e| fail(&format!("bindgen failed: {e}")));
     let text = format!(

@@ -304,6 +304,15 @@ impl NetcodeClient {
 
     /// Calls `callback(from, to)` from [`update`](NetcodeClient::update) whenever the state at
     /// the end of an update differs from the one before. Replaces any earlier callback.
+    ///
+    /// The closure must be `Send + 'static`, and it cannot borrow the client:
+    ///
+    /// ```compile_fail
+    /// # use netcode::NetcodeClient;
+    /// let mut client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
+    /// let mut states = Vec::new();
+    /// client.on_state_change(|_, to| states.push(to)); // borrows `states`: not 'static
+    /// ```
     pub fn on_state_change<F>(&mut self, callback: F)
     where
         F: FnMut(ConnectionState, ConnectionState) + Send + 'static,

@@ -142,6 +142,13 @@ type DisconnectCallback = Box<dyn FnMut(&ClientInfo) + Send>;
 ///     time += 1.0 / 60.0;
 /// }
 /// ```
+///
+/// A server is `Send` (it can move to another thread) but not `Sync`:
+///
+/// ```compile_fail
+/// fn shared_between_threads<T: Sync>() {}
+/// shared_between_threads::<netcode::NetcodeServer>();
+/// ```
 pub struct NetcodeServer {
     raw: NonNull<raw::netcode_server_t>,
     transport: Transport,
@@ -507,6 +514,16 @@ impl NetcodeServer {
 
     /// Calls `callback` from [`update`](NetcodeServer::update) for every client that connected,
     /// with the user data of its token. Replaces any earlier connect callback.
+    ///
+    /// The closure must be `Send + 'static`, as the server may move to another thread; it gets
+    /// data, not the server, so it cannot call back into it while the server updates:
+    ///
+    /// ```compile_fail
+    /// # use netcode::{NetcodeServer, ServerConfig};
+    /// # let mut server = NetcodeServer::new(ServerConfig::new("127.0.0.1:0".parse().unwrap(), 1, [0; 32])).unwrap();
+    /// let count = std::rc::Rc::new(std::cell::Cell::new(0)); // not Send
+    /// server.on_client_connect(move |_, _| count.set(count.get() + 1));
+    /// ```
     pub fn on_client_connect<F>(&mut self, callback: F)
     where
         F: FnMut(&ClientInfo, &[u8; NETCODE_USER_DATA_BYTES]) + Send + 'static,

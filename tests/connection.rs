@@ -356,3 +356,18 @@ fn simulated_addresses_need_a_port() {
         "{err}"
     );
 }
+
+/// A token the C cannot read (it expires before it was created) puts the client in the
+/// reference's `InvalidConnectToken` state, an error.
+#[test]
+fn unreadable_token_is_an_invalid_connect_token() {
+    let mut s = Session::simulated(1, 0.0, 0.0, 0.0, 0.0);
+    let mut token = s.token(1, None);
+    token.create_utc = token.expire_utc + 1;
+    let c = s.new_client();
+    s.clients[c].connect(&token).unwrap();
+    assert_eq!(s.clients[c].state(), ConnectionState::InvalidConnectToken);
+    assert!(s.clients[c].state().is_error());
+    s.step();
+    assert_eq!(s.clients[c].state(), ConnectionState::InvalidConnectToken);
+}

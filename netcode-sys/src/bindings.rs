@@ -237,7 +237,7 @@ unsafe extern "C" {
     pub fn netcode_test();
 }
 #[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
+#[derive(Debug, Copy, Clone)]
 pub struct netcode_sys_address {
     pub type_: u8,
     pub ipv4: [u8; 4usize],
@@ -254,15 +254,6 @@ pub struct netcode_sys_connect_token_private {
     pub server_to_client_key: [u8; 32usize],
     pub user_data: [u8; 256usize],
 }
-impl Default for netcode_sys_connect_token_private {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct netcode_sys_connect_token {
@@ -276,15 +267,6 @@ pub struct netcode_sys_connect_token {
     pub client_to_server_key: [u8; 32usize],
     pub server_to_client_key: [u8; 32usize],
     pub timeout_seconds: ::libc::c_int,
-}
-impl Default for netcode_sys_connect_token {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
 }
 pub type netcode_sys_log_callback_t =
     ::core::option::Option<unsafe extern "C" fn(level: ::libc::c_int, line: *const ::libc::c_char)>;

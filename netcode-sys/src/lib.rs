@@ -30,3 +30,50 @@ use libsodium_sys as _;
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 #[cfg(not(feature = "buildtime-bindgen"))]
 include!("bindings.rs");
+
+// Zeroed values of the shim's structs, written out so that no unsafe zeroing is needed.
+
+const NO_ADDRESS: netcode_sys_address = netcode_sys_address {
+    type_: 0,
+    ipv4: [0; 4],
+    ipv6: [0; 8],
+    port: 0,
+};
+const MAX_SERVERS: usize = NETCODE_MAX_SERVERS_PER_CONNECT as usize;
+const KEY_BYTES: usize = NETCODE_KEY_BYTES as usize;
+
+impl Default for netcode_sys_address {
+    fn default() -> Self {
+        NO_ADDRESS
+    }
+}
+
+impl Default for netcode_sys_connect_token_private {
+    fn default() -> Self {
+        netcode_sys_connect_token_private {
+            client_id: 0,
+            num_server_addresses: 0,
+            server_addresses: [NO_ADDRESS; MAX_SERVERS],
+            client_to_server_key: [0; KEY_BYTES],
+            server_to_client_key: [0; KEY_BYTES],
+            user_data: [0; NETCODE_SYS_USER_DATA_BYTES as usize],
+        }
+    }
+}
+
+impl Default for netcode_sys_connect_token {
+    fn default() -> Self {
+        netcode_sys_connect_token {
+            protocol_id: 0,
+            create_timestamp: 0,
+            expire_timestamp: 0,
+            sequence: 0,
+            private_data: [0; NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES as usize],
+            num_server_addresses: 0,
+            server_addresses: [NO_ADDRESS; MAX_SERVERS],
+            client_to_server_key: [0; KEY_BYTES],
+            server_to_client_key: [0; KEY_BYTES],
+            timeout_seconds: 0,
+        }
+    }
+}

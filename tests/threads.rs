@@ -1,0 +1,68 @@
+//! Handles move between threads (they are Send), and the C library is initialized once even
+//! when many threads create handles at the same time.
+
+use std::sync::mpsc;
+use std::thread;
+
+use netcode::{
+    ConnectionState, NetcodeClient, NetcodeServer, NetworkSimulator, ServerConfig, UdpClient,
+    UdpServer,
+};
+
+fn assert_send<T: Send>() {}
+
+#[test]
+fn handles_are_send() {
+    assert_send::<NetcodeServer>();
+    assert_send::<NetcodeClient>();
+    assert_send::<UdpServer>();
+    assert_send::<UdpClient>();
+    assert_send::<NetworkSimulator>();
+}
+
+#[test]
+fn concurrent_first_use_and_cross_thread_updates() {
+    // Servers on many threads at once: one init, no assert.
+    let servers: Vec<NetcodeServer> = (0..8)
+        .map(|_| {
+            thread::spawn(|| {
+                let config =
+                    ServerConfig::new("127.0.0.1:0".parse().unwrap(), 5, [4; 32]).max_clients(2);
+                NetcodeServer::new(config).unwrap()
+            })
+        })
+        .map(|t| t.join().unwrap())
+        .collect();
+
+    drop(servers);
+
+    // A client and a server sharing a simulator, updated on two threads in lockstep: the
+    // server moves to its thread and back.
+    let simulator = NetworkSimulator::new().unwrap();
+    let config = ServerConfig::new("[::1]:40000".parse().unwrap(), 5, [4; 32]).max_clients(2);
+    let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
+    let token = server.generate_token(30, 1, None).unwrap();
+    let mut client =
+        NetcodeClient::with_simulator(&simulator, "[::1]:50000".parse().unwrap()).unwrap();
+    client.connect(&token).unwrap();
+    let (to_server, ticks) = mpsc::channel::<f64>();
+    let (done, acks) = mpsc::channel::<()>();
+    let server_thread = thread::spawn(move || {
+        for time in ticks {
+            server.update(time);
+            done.send(()).unwrap();
+        }
+        server
+    });
+    for step in 0..50 {
+        let time = f64::from(step) * 0.1;
+        simulator.update(time);
+        client.update(time);
+        to_server.send(time).unwrap();
+        acks.recv().unwrap();
+    }
+    drop(to_server);
+    let server = server_thread.join().unwrap();
+    assert_eq!(client.state(), ConnectionState::Connected);
+    assert_eq!(server.num_connected_clients(), 1);
+}
