@@ -5,7 +5,7 @@
 mod common;
 
 use common::{addr, pattern, Session, PROTOCOL_ID};
-use netcode::{ConnectToken, ConnectionState, NETCODE_MAX_PAYLOAD_SIZE};
+use netcode::{ConnectionState, NETCODE_MAX_PAYLOAD_SIZE};
 
 /// Defines `mod $name { fn ipv4(); fn ipv6(); fn simulated(); }`, each running `$body` with a
 /// function that makes a session with the given number of slots.
@@ -138,19 +138,11 @@ scenario!(expired_token, |new: fn(usize) -> Session| {
 
 scenario!(token_with_the_wrong_key, |new: fn(usize) -> Session| {
     let mut s = new(1);
-    let other_key = netcode::generate_key();
-    let token = ConnectToken::generate(
-        [s.server.public_address()].into_iter(),
-        &other_key,
-        30,
-        0,
+    let c = s.connect_with(
+        &[s.server.public_address()],
+        netcode::generate_key(),
         PROTOCOL_ID,
-        1,
-        None,
-    )
-    .unwrap();
-    let c = s.new_client();
-    s.clients[c].connect(&token).unwrap();
+    );
     assert_eq!(
         s.run_until_stopped(c, 10.0),
         ConnectionState::ConnectionRequestTimedOut
@@ -162,35 +154,17 @@ scenario!(token_with_the_wrong_protocol_id, |new: fn(
     usize,
 ) -> Session| {
     let mut s = new(1);
-    let key = s.key;
-    let token = ConnectToken::generate(
-        [s.server.public_address()].into_iter(),
-        &key,
-        30,
-        0,
-        PROTOCOL_ID + 1,
-        1,
-        None,
-    )
-    .unwrap();
-    let c = s.new_client();
-    s.clients[c].connect(&token).unwrap();
+    let c = s.connect_with(&[s.server.public_address()], s.key, PROTOCOL_ID + 1);
     assert_eq!(
         s.run_until_stopped(c, 10.0),
         ConnectionState::ConnectionRequestTimedOut
     );
+    assert_eq!(s.server.num_connected_clients(), 0);
 });
 
 scenario!(connection_request_timeout, |new: fn(usize) -> Session| {
     let mut s = new(1);
-    let key = s.key;
-    // A server address nobody answers at: the server's own port + 1 (or, simulated, a name).
-    let mut nobody = s.server.public_address();
-    nobody.set_port(nobody.port().wrapping_add(1).max(1));
-    let token =
-        ConnectToken::generate([nobody].into_iter(), &key, 30, 0, PROTOCOL_ID, 1, None).unwrap();
-    let c = s.new_client();
-    s.clients[c].connect(&token).unwrap();
+    let c = s.connect_with(&[s.nobody()], s.key, PROTOCOL_ID);
     assert_eq!(
         s.run_until_stopped(c, 10.0),
         ConnectionState::ConnectionRequestTimedOut
@@ -307,14 +281,7 @@ scenario!(token_whose_first_server_is_dead, |new: fn(
     usize,
 ) -> Session| {
     let mut s = new(1);
-    let key = s.key;
-    let live = s.server.public_address();
-    let mut dead = live;
-    dead.set_port(live.port().wrapping_add(1).max(1));
-    let token = ConnectToken::generate([dead, live].into_iter(), &key, 30, 0, PROTOCOL_ID, 3, None)
-        .unwrap();
-    let c = s.new_client();
-    s.clients[c].connect(&token).unwrap();
+    let c = s.connect_with(&[s.nobody(), s.server.public_address()], s.key, PROTOCOL_ID);
     // The first server times out (5 s), then the second accepts.
     assert!(s.run_until(15.0, |s| s.clients[c].state().is_connected()
         || s.clients[c].state().is_error()));

@@ -131,6 +131,25 @@ impl Session {
         self.clients.len() - 1
     }
 
+    /// A new client connecting with a token made here: for `hosts`, with `key` and `protocol_id`
+    /// (which may differ from the server's).
+    pub fn connect_with(&mut self, hosts: &[SocketAddr], key: [u8; 32], protocol_id: u64) -> usize {
+        let token =
+            ConnectToken::generate(hosts.iter().copied(), &key, 30, 0, protocol_id, 1, None)
+                .expect("token");
+        let index = self.new_client();
+        self.clients[index].connect(&token).expect("connect");
+        index
+    }
+
+    /// An address where no server of this session answers: the server's port + 1 (over UDP
+    /// another test's server may be there, but it has another key and ignores the token).
+    pub fn nobody(&self) -> SocketAddr {
+        let mut address = self.server.public_address();
+        address.set_port(address.port().wrapping_add(1).max(1));
+        address
+    }
+
     /// A new client connecting with a fresh token for `client_id`.
     pub fn connect_client(&mut self, client_id: u64, user_data: Option<&[u8; 256]>) -> usize {
         let token = self.token(client_id, user_data);

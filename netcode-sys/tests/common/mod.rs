@@ -156,3 +156,82 @@ pub unsafe fn take_client_packet(client: *mut netcode_client_t) -> Option<Vec<u8
     netcode_client_free_packet(client, packet);
     Some(data)
 }
+
+/// A C server at `[::1]:40000` and a C client at `[::1]:50000` on one network simulator, the
+/// client connecting (not yet updated) with a 30-second token; destroyed on drop.
+pub struct Simulated {
+    pub simulator: *mut netcode_network_simulator_t,
+    pub server: *mut netcode_server_t,
+    pub client: *mut netcode_client_t,
+}
+
+pub const SIMULATED_SERVER: &str = "[::1]:40000";
+pub const SIMULATED_CLIENT: &str = "[::1]:50000";
+
+impl Simulated {
+    /// Everything created at `time`, the server with `max_clients` slots.
+    pub fn new(time: f64, max_clients: i32) -> Simulated {
+        init();
+        let mut key = PRIVATE_KEY;
+        let public = cstring(SIMULATED_SERVER);
+        let client_address = cstring(SIMULATED_CLIENT);
+        let mut addresses = [public.as_ptr() as *mut libc::c_char];
+        let mut token = [0u8; NETCODE_CONNECT_TOKEN_BYTES as usize];
+        // SAFETY: valid strings, a 32-byte key and a 2048-byte token buffer; the simulator
+        // outlives the server and client (Drop destroys them first).
+        unsafe {
+            let simulator = netcode_network_simulator_create();
+            let server = netcode_server_create_internal(
+                public.as_ptr() as *mut _,
+                public.as_ptr() as *mut _,
+                PROTOCOL_ID,
+                key.as_mut_ptr(),
+                time,
+                simulator,
+            );
+            assert!(!server.is_null());
+            netcode_server_start(server, max_clients);
+            let client =
+                netcode_client_create_internal(client_address.as_ptr() as *mut _, time, simulator);
+            assert!(!client.is_null());
+            let generated = netcode_generate_connect_token(
+                1,
+                addresses.as_mut_ptr(),
+                30,
+                7,
+                PROTOCOL_ID,
+                0,
+                key.as_mut_ptr(),
+                token.as_mut_ptr(),
+            );
+            assert_eq!(generated, 1);
+            netcode_client_connect(client, token.as_mut_ptr());
+            Simulated {
+                simulator,
+                server,
+                client,
+            }
+        }
+    }
+
+    /// One tick: the simulator, then the client, then the server.
+    pub fn step(&self, time: f64) {
+        // SAFETY: all three are alive until drop.
+        unsafe {
+            netcode_network_simulator_update(self.simulator, time);
+            netcode_client_update(self.client, time);
+            netcode_server_update(self.server, time);
+        }
+    }
+}
+
+impl Drop for Simulated {
+    fn drop(&mut self) {
+        // SAFETY: each is destroyed once, the simulator last.
+        unsafe {
+            netcode_client_destroy(self.client);
+            netcode_server_destroy(self.server);
+            netcode_network_simulator_destroy(self.simulator);
+        }
+    }
+}
