@@ -143,7 +143,8 @@ fn locate_sources(manifest_dir: &Path, out_dir: &Path) -> Source {
         };
     }
 
-    let checkout = manifest_dir.join("..").join("netcode.io");
+    let parent = manifest_dir.parent().unwrap_or(manifest_dir);
+    let checkout = parent.join("netcode.io");
     // Watch the submodule directory only where it exists (a git clone of this repository, not
     // the published crate): cargo reruns a build script on every build for a missing path.
     if checkout.is_dir() {
