@@ -64,9 +64,11 @@ fn main() {
     compile(&manifest_dir, &include_dir);
     bindings(&manifest_dir, &include_dir, &out_dir);
 
-    // Dependents (DEP_NETCODE_INCLUDE, DEP_NETCODE_SOURCE) get the verified sources, e.g. to
-    // build the upstream example programs against this very library.
+    // Dependents get the verified sources (DEP_NETCODE_INCLUDE, DEP_NETCODE_SOURCE) and the
+    // library (DEP_NETCODE_LIB/libnetcode.a), e.g. to build the upstream example programs
+    // against this very library (see interop/).
     println!("cargo:include={}", include_dir.display());
+    println!("cargo:lib={}", out_dir.display());
     println!("cargo:source={}", source.dir.display());
     // Tests compare the build's behaviour on these very files (tests/checksum.rs).
     println!(
