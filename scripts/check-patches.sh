@@ -5,18 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# test target and test name, one line a patch
+# package, test target and test name, one line a patch
 tests=(
-  "round_trip ipv4_loopback"                              # 0001 IPv4 byte order
-  "patches replay_check_stays_inside_the_slot_array"      # 0002 replay pointer for slot -1
-  "round_trip ipv6_loopback"                              # 0003 address port scan
-  "patches connect_token_lifetime_starts_at_connect"      # 0004 connect start time
+  "netcode-sys round_trip ipv4_loopback"                                   # 0001 IPv4 byte order
+  "netcode-sys patches replay_check_stays_inside_the_slot_array"           # 0002 replay pointer for slot -1
+  "netcode-sys round_trip ipv6_loopback"                                   # 0003 address port scan
+  "netcode-sys patches connect_token_lifetime_starts_at_connect"           # 0004 connect start time
+  "netcode replay_window a_forged_sequence_number_does_not_knock_out_a_connected_client"  # 0005 replay window
 )
 
 status=0
 for entry in "${tests[@]}"; do
-  read -r target name <<<"$entry"
-  if NETCODE_SYS_UNPATCHED=1 cargo test -q -p netcode-sys --test "$target" -- --exact "$name" >/tmp/netcode-unpatched.log 2>&1; then
+  read -r package target name <<<"$entry"
+  if NETCODE_SYS_UNPATCHED=1 cargo test -q -p "$package" --test "$target" -- --exact "$name" >/tmp/netcode-unpatched.log 2>&1; then
     echo "check-patches: $target::$name PASSED without the patch set; it does not show its patch" >&2
     status=1
   else
@@ -30,5 +31,5 @@ for entry in "${tests[@]}"; do
   fi
 done
 # Leave the patched build in place for whatever runs next.
-cargo build -q -p netcode-sys
+cargo build -q --workspace
 exit $status
