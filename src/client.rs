@@ -10,7 +10,7 @@ use netcode_sys as raw;
 use crate::address;
 use crate::init::{ensure_init, sync_log_threshold};
 use crate::payload::{Owner, Payload};
-use crate::server::{bind_error, check_payload};
+use crate::server::{bind_error, check_payload, check_room};
 use crate::simulator::{NetworkSimulator, Transport};
 use crate::token::ConnectToken;
 use crate::Error;
@@ -250,7 +250,15 @@ impl NetcodeClient {
             return Err(Error::NotConnected);
         }
         let client = self.raw.as_ptr();
-        // SAFETY: a live client and a payload of 1..=1200 bytes, which the C copies.
+        // SAFETY: a live client; both functions only read.
+        let room = unsafe {
+            raw::netcode_sys_max_payload_bytes(raw::netcode_client_next_send_packet_sequence(
+                client,
+            ))
+        };
+        check_room(payload, room)?;
+        // SAFETY: a live client and a payload of 1..=1200 bytes that fits the packet at this
+        // sequence number; the C copies it.
         self.transport.exclusive(|| unsafe {
             raw::netcode_client_send_packet(
                 client,

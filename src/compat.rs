@@ -361,7 +361,9 @@ impl<I, S> Client<I, S> {
     pub fn send(&mut self, payload: &[u8]) -> Result<usize, SendError> {
         match self.inner.send(payload) {
             Ok(()) => Ok(payload.len()),
-            Err(Error::InvalidPayloadSize(_)) => Err(SendError::PacketSize),
+            Err(Error::InvalidPayloadSize(_) | Error::PayloadTooLongForSequence { .. }) => {
+                Err(SendError::PacketSize)
+            }
             Err(_) => Err(SendError::Disconnected),
         }
     }

@@ -21,6 +21,15 @@ pub enum Error {
     InvalidMaxClients(usize),
     /// A payload was empty or longer than [`NETCODE_MAX_PAYLOAD_SIZE`].
     InvalidPayloadSize(usize),
+    /// The payload does not fit in a packet with the connection's current sequence number: past
+    /// 2^24 packets a sequence number takes more bytes, and a packet is at most
+    /// [`NETCODE_MAX_PACKET_SIZE`](crate::NETCODE_MAX_PACKET_SIZE) bytes.
+    PayloadTooLongForSequence {
+        /// The payload's length.
+        len: usize,
+        /// The most this connection can send now (1195 to 1199).
+        max: usize,
+    },
     /// No client is connected in this slot (or it is beyond `max_clients`).
     NoClientInSlot(usize),
     /// No connected client has this id.
@@ -59,6 +68,11 @@ impl fmt::Display for Error {
                 f,
                 "a payload of {n} bytes cannot be sent; payloads are 1 to {NETCODE_MAX_PAYLOAD_SIZE} bytes, \
                  so split larger messages"
+            ),
+            Error::PayloadTooLongForSequence { len, max } => write!(
+                f,
+                "a payload of {len} bytes no longer fits in a packet on this connection: after 2^24 \
+                 packets its sequence numbers are longer, leaving room for {max} bytes; send at most that"
             ),
             Error::NoClientInSlot(i) => write!(
                 f,

@@ -383,8 +383,15 @@ impl NetcodeServer {
         self.connected_slot(client_index)?;
         let server = self.raw.as_ptr();
         let c_index = client_index as c_int;
+        // SAFETY: a live server and a connected slot; both functions only read.
+        let room = unsafe {
+            raw::netcode_sys_max_payload_bytes(raw::netcode_sys_server_next_payload_sequence(
+                server, c_index,
+            ))
+        };
+        check_room(payload, room)?;
         // SAFETY: a live, running server; the slot holds a client; the payload is 1..=1200
-        // bytes, which the C copies (it never writes through the pointer).
+        // bytes and fits the packet at this sequence number; the C copies it.
         self.transport.exclusive(|| unsafe {
             raw::netcode_server_send_packet(
                 server,
@@ -618,6 +625,19 @@ fn check_max_clients(max_clients: usize) -> Result<(), Error> {
 pub(crate) fn check_payload(payload: &[u8]) -> Result<(), Error> {
     if payload.is_empty() || payload.len() > NETCODE_MAX_PAYLOAD_SIZE {
         Err(Error::InvalidPayloadSize(payload.len()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Refuses a payload that the next packet cannot carry: netcode.c would overflow its buffer.
+pub(crate) fn check_room(payload: &[u8], room: c_int) -> Result<(), Error> {
+    let max = usize::try_from(room).unwrap_or(0);
+    if payload.len() > max {
+        Err(Error::PayloadTooLongForSequence {
+            len: payload.len(),
+            max,
+        })
     } else {
         Ok(())
     }

@@ -267,33 +267,86 @@ impl ConnectToken {
             return Err(GenerateError::HostCount(count));
         }
         ensure_init().map_err(|_| GenerateError::Init)?;
-
-        let mut private = raw::netcode_sys_connect_token_private {
+        let mut private = PrivateData {
             client_id,
-            ..Default::default()
+            hosts: HostList {
+                hosts: hosts.collect(),
+            },
+            client_to_server_key: [0; NETCODE_KEY_BYTES],
+            server_to_client_key: [0; NETCODE_KEY_BYTES],
+            user_data: [0; NETCODE_USER_DATA_BYTES],
         };
-        let mut list = Vec::with_capacity(count);
-        for (slot, host) in private.server_addresses.iter_mut().zip(hosts) {
-            *slot = address::to_raw(&host);
-            list.push(host);
-        }
-        if list.len() != count {
-            // An ExactSizeIterator that reported the wrong length.
-            return Err(GenerateError::HostCount(list.len()));
-        }
-        private.num_server_addresses = count as i32;
         random_bytes(&mut private.client_to_server_key);
         random_bytes(&mut private.server_to_client_key);
         match user_data {
             Some(data) => private.user_data = *data,
             None => random_bytes(&mut private.user_data),
         }
-
         let create_utc = now_utc();
+        let expire_utc = create_utc.saturating_add(expire_sec as u64);
+        Self::with_private_data(
+            &private,
+            private_key,
+            protocol,
+            create_utc,
+            expire_utc,
+            sequence,
+            NETCODE_TIMEOUT_SECONDS,
+        )
+    }
+
+    /// Builds a token around a private part you filled in, with the timestamps and sequence
+    /// you choose: for backends that pick their own keys, and for reproducible tokens. The
+    /// public part lists the private part's hosts and keys. Same input, same bytes.
+    ///
+    /// ```
+    /// use netcode::{ConnectToken, HostList, PrivateData};
+    ///
+    /// let private = PrivateData {
+    ///     client_id: 7,
+    ///     hosts: HostList::new(["127.0.0.1:40000".parse().unwrap()].into_iter()),
+    ///     client_to_server_key: [1; 32],
+    ///     server_to_client_key: [2; 32],
+    ///     user_data: [3; 256],
+    /// };
+    /// let key = [9; 32];
+    /// let a = ConnectToken::with_private_data(&private, &key, 0x55, 1_700_000_000, 1_700_000_030, 0, 5).unwrap();
+    /// let b = ConnectToken::with_private_data(&private, &key, 0x55, 1_700_000_000, 1_700_000_030, 0, 5).unwrap();
+    /// assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
+    /// ```
+    pub fn with_private_data(
+        private: &PrivateData,
+        private_key: &[u8; NETCODE_KEY_BYTES],
+        protocol: u64,
+        create_utc: u64,
+        expire_utc: u64,
+        sequence: u64,
+        timeout_sec: u32,
+    ) -> Result<ConnectToken, GenerateError> {
+        let count = private.hosts.len();
+        if count == 0 || count > NETCODE_MAX_SERVERS_PER_CONNECT {
+            return Err(GenerateError::HostCount(count));
+        }
+        ensure_init().map_err(|_| GenerateError::Init)?;
+        let mut raw_private = raw::netcode_sys_connect_token_private {
+            client_id: private.client_id,
+            num_server_addresses: count as i32,
+            client_to_server_key: private.client_to_server_key,
+            server_to_client_key: private.server_to_client_key,
+            user_data: private.user_data,
+            ..Default::default()
+        };
+        for (slot, host) in raw_private
+            .server_addresses
+            .iter_mut()
+            .zip(private.hosts.get())
+        {
+            *slot = address::to_raw(&host);
+        }
         let mut token = raw::netcode_sys_connect_token {
             protocol_id: protocol,
             create_timestamp: create_utc,
-            expire_timestamp: create_utc.saturating_add(expire_sec as u64),
+            expire_timestamp: expire_utc,
             sequence,
             ..Default::default()
         };
@@ -301,7 +354,7 @@ impl ConnectToken {
         // the address count and types before netcode.c sees them.
         let encrypted = unsafe {
             raw::netcode_sys_encrypt_connect_token_private(
-                &private,
+                &raw_private,
                 private_key.as_ptr(),
                 &mut token,
             )
@@ -312,13 +365,13 @@ impl ConnectToken {
         Ok(ConnectToken {
             protocol,
             create_utc,
-            expire_utc: token.expire_timestamp,
+            expire_utc,
             sequence,
             private_data: token.private_data,
-            hosts: HostList { hosts: list },
+            hosts: private.hosts.clone(),
             client_to_server_key: private.client_to_server_key,
             server_to_client_key: private.server_to_client_key,
-            timeout_sec: NETCODE_TIMEOUT_SECONDS,
+            timeout_sec,
         })
     }
 

@@ -75,6 +75,43 @@ fn the_sizes_the_issue_names() {
     }
 }
 
+/// Past 2^24 packets a connection's sequence numbers take 4 bytes, and a 1200-byte payload no
+/// longer fits in a 1220-byte packet: the pinned C would overflow its packet buffer. The
+/// wrapper refuses, and a payload that fits still arrives.
+#[test]
+fn long_connections_refuse_payloads_that_no_longer_fit() {
+    let (simulator, mut server, mut client) = connected_pair();
+    // SAFETY: live handles; the shim's test hooks only set a sequence number.
+    unsafe {
+        netcode::netcode_sys::netcode_sys_client_set_sequence(client.as_raw(), 1 << 24);
+        netcode::netcode_sys::netcode_sys_server_set_client_sequence(server.as_raw(), 0, 1 << 32);
+    }
+    assert!(matches!(
+        client.send(&[1; 1200]),
+        Err(Error::PayloadTooLongForSequence {
+            len: 1200,
+            max: 1199
+        })
+    ));
+    assert!(matches!(
+        server.send(0, &[1; 1200]),
+        Err(Error::PayloadTooLongForSequence { max: 1198, .. })
+    ));
+    client.send(&[1; 1199]).unwrap();
+    server.send(0, &[2; 1198]).unwrap();
+    let mut time = 10.0;
+    let (mut up, mut down) = (None, None);
+    for _ in 0..5 {
+        simulator.update(time);
+        client.update(time);
+        server.update(time);
+        up = up.or_else(|| server.receive(0).map(|p| p.len()));
+        down = down.or_else(|| client.receive().map(|p| p.len()));
+        time += 0.05;
+    }
+    assert_eq!((up, down), (Some(1199), Some(1198)));
+}
+
 #[test]
 fn sending_before_connecting_and_after_disconnecting() {
     let mut client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();

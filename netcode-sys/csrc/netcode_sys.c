@@ -327,6 +327,102 @@ int netcode_sys_read_connect_token( const uint8_t * buffer, int buffer_length, s
     return 1;
 }
 
+/* ---- Packets --------------------------------------------------------------------------------- */
+
+_Static_assert( NETCODE_SYS_CHALLENGE_TOKEN_BYTES == NETCODE_CHALLENGE_TOKEN_BYTES, "challenge token bytes" );
+_Static_assert( NETCODE_SYS_MAX_PACKET_BYTES == NETCODE_MAX_PACKET_BYTES, "max packet bytes" );
+_Static_assert( NETCODE_SYS_CONNECTION_DISCONNECT_PACKET == NETCODE_CONNECTION_DISCONNECT_PACKET, "packet types" );
+
+int netcode_sys_max_payload_bytes( uint64_t sequence )
+{
+    int room = NETCODE_MAX_PACKET_BYTES - 1 - netcode_sequence_number_bytes_required( sequence ) - NETCODE_MAC_BYTES;
+    return room < NETCODE_MAX_PAYLOAD_BYTES ? room : NETCODE_MAX_PAYLOAD_BYTES;
+}
+
+uint64_t netcode_sys_server_next_payload_sequence( struct netcode_server_t * server, int client_index )
+{
+    if ( !netcode_server_client_connected( server, client_index ) )
+        return 0;
+    return server->client_sequence[client_index] + ( server->client_confirmed[client_index] ? 0 : 1 );
+}
+
+void netcode_sys_client_set_sequence( struct netcode_client_t * client, uint64_t sequence )
+{
+    client->sequence = sequence;
+}
+
+void netcode_sys_server_set_client_sequence( struct netcode_server_t * server, int client_index, uint64_t sequence )
+{
+    if ( netcode_server_client_connected( server, client_index ) )
+        server->client_sequence[client_index] = sequence;
+}
+
+int netcode_sys_write_packet( const struct netcode_sys_packet * packet, uint64_t sequence, const uint8_t * key, uint64_t protocol_id, uint8_t * buffer )
+{
+    union
+    {
+        struct netcode_connection_request_packet_t request;
+        struct netcode_connection_denied_packet_t denied;
+        struct netcode_connection_challenge_packet_t challenge;
+        struct netcode_connection_response_packet_t response;
+        struct netcode_connection_keep_alive_packet_t keep_alive;
+        struct netcode_connection_disconnect_packet_t disconnect;
+        uint8_t payload[sizeof( struct netcode_connection_payload_packet_t ) + NETCODE_MAX_PAYLOAD_BYTES];
+    } p;
+    memset( &p, 0, sizeof( p ) );
+    switch ( packet->type )
+    {
+        case NETCODE_CONNECTION_REQUEST_PACKET:
+            p.request.packet_type = NETCODE_CONNECTION_REQUEST_PACKET;
+            memcpy( p.request.version_info, NETCODE_VERSION_INFO, NETCODE_VERSION_INFO_BYTES );
+            p.request.protocol_id = protocol_id;
+            p.request.connect_token_expire_timestamp = packet->connect_token_expire_timestamp;
+            p.request.connect_token_sequence = packet->connect_token_sequence;
+            memcpy( p.request.connect_token_data, packet->connect_token_data, NETCODE_CONNECT_TOKEN_PRIVATE_BYTES );
+            break;
+        case NETCODE_CONNECTION_DENIED_PACKET:
+            p.denied.packet_type = NETCODE_CONNECTION_DENIED_PACKET;
+            break;
+        case NETCODE_CONNECTION_CHALLENGE_PACKET:
+        case NETCODE_CONNECTION_RESPONSE_PACKET:
+            /* The two share their layout. */
+            p.challenge.packet_type = (uint8_t) packet->type;
+            p.challenge.challenge_token_sequence = packet->challenge_token_sequence;
+            memcpy( p.challenge.challenge_token_data, packet->challenge_token_data, NETCODE_CHALLENGE_TOKEN_BYTES );
+            break;
+        case NETCODE_CONNECTION_KEEP_ALIVE_PACKET:
+            p.keep_alive.packet_type = NETCODE_CONNECTION_KEEP_ALIVE_PACKET;
+            p.keep_alive.client_index = packet->client_index;
+            p.keep_alive.max_clients = packet->max_clients;
+            break;
+        case NETCODE_CONNECTION_PAYLOAD_PACKET:
+        {
+            if ( packet->payload_bytes < 1 || packet->payload_bytes > netcode_sys_max_payload_bytes( sequence ) )
+                return 0;
+            struct netcode_connection_payload_packet_t * payload = (struct netcode_connection_payload_packet_t*) p.payload;
+            payload->packet_type = NETCODE_CONNECTION_PAYLOAD_PACKET;
+            payload->payload_bytes = (uint32_t) packet->payload_bytes;
+            memcpy( payload->payload_data, packet->payload_data, (size_t) packet->payload_bytes );
+            break;
+        }
+        case NETCODE_CONNECTION_DISCONNECT_PACKET:
+            p.disconnect.packet_type = NETCODE_CONNECTION_DISCONNECT_PACKET;
+            break;
+        default:
+            return 0;
+    }
+    return netcode_write_packet( &p, buffer, NETCODE_MAX_PACKET_BYTES, sequence, (uint8_t*) key, protocol_id );
+}
+
+int netcode_sys_write_challenge_token( uint64_t client_id, const uint8_t * user_data, uint64_t sequence, const uint8_t * key, uint8_t * buffer )
+{
+    struct netcode_challenge_token_t token;
+    token.client_id = client_id;
+    memcpy( token.user_data, user_data, NETCODE_USER_DATA_BYTES );
+    netcode_write_challenge_token( &token, buffer, NETCODE_CHALLENGE_TOKEN_BYTES );
+    return netcode_encrypt_challenge_token( buffer, NETCODE_CHALLENGE_TOKEN_BYTES, sequence, (uint8_t*) key );
+}
+
 /* ---- Layout ---------------------------------------------------------------------------------- */
 
 #define NETCODE_SYS_LAYOUT( type, size, align ) do { *(size) = sizeof( type ); *(align) = _Alignof( type ); } while ( 0 )
@@ -339,6 +435,11 @@ void netcode_sys_layout_address( size_t * size, size_t * align )
 void netcode_sys_layout_connect_token_private( size_t * size, size_t * align )
 {
     NETCODE_SYS_LAYOUT( struct netcode_sys_connect_token_private, size, align );
+}
+
+void netcode_sys_layout_packet( size_t * size, size_t * align )
+{
+    NETCODE_SYS_LAYOUT( struct netcode_sys_packet, size, align );
 }
 
 void netcode_sys_layout_connect_token( size_t * size, size_t * align )

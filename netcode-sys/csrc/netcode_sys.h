@@ -46,6 +46,10 @@ void netcode_server_stop( struct netcode_server_t * server );
 /* The slot of the connected client with this id, or -1. */
 int netcode_server_find_client_index_by_id( struct netcode_server_t * server, uint64_t client_id );
 
+/* The sequence number of the client's next packet (netcode.h declares a
+   netcode_client_next_packet_sequence that netcode.c never defines; this is the real one). */
+uint64_t netcode_client_next_send_packet_sequence( struct netcode_client_t * client );
+
 /* The reference's own test suite: only in builds with the `reference-tests` feature. */
 void netcode_test();
 
@@ -93,6 +97,62 @@ struct netcode_sys_connect_token
     uint8_t server_to_client_key[NETCODE_KEY_BYTES];
     int timeout_seconds;
 };
+
+/* Any packet, by its fields: what netcode_sys_write_packet writes. Only the fields of `type`
+   (NETCODE_SYS_*_PACKET) are read. */
+#define NETCODE_SYS_CONNECTION_REQUEST_PACKET 0
+#define NETCODE_SYS_CONNECTION_DENIED_PACKET 1
+#define NETCODE_SYS_CONNECTION_CHALLENGE_PACKET 2
+#define NETCODE_SYS_CONNECTION_RESPONSE_PACKET 3
+#define NETCODE_SYS_CONNECTION_KEEP_ALIVE_PACKET 4
+#define NETCODE_SYS_CONNECTION_PAYLOAD_PACKET 5
+#define NETCODE_SYS_CONNECTION_DISCONNECT_PACKET 6
+#define NETCODE_SYS_CHALLENGE_TOKEN_BYTES 300
+#define NETCODE_SYS_MAX_PACKET_BYTES 1220
+
+struct netcode_sys_packet
+{
+    int type;
+    /* request */
+    uint64_t connect_token_expire_timestamp;
+    uint64_t connect_token_sequence;
+    uint8_t connect_token_data[NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES];
+    /* challenge, response */
+    uint64_t challenge_token_sequence;
+    uint8_t challenge_token_data[NETCODE_SYS_CHALLENGE_TOKEN_BYTES];
+    /* keep-alive */
+    int client_index;
+    int max_clients;
+    /* payload */
+    int payload_bytes;
+    uint8_t payload_data[NETCODE_MAX_PACKET_SIZE];
+};
+
+/* The largest payload a packet with this sequence number can carry: 1200 while the sequence
+   fits in 3 bytes, then one byte less for each further sequence byte (a packet is at most
+   NETCODE_SYS_MAX_PACKET_BYTES: prefix, 1 to 8 sequence bytes, payload, 16-byte MAC). Larger
+   payloads would overflow netcode.c's packet buffer. */
+int netcode_sys_max_payload_bytes( uint64_t sequence );
+
+/* The sequence number the next payload to the client in `client_index` will carry (the server
+   sends a keep-alive before it while the client has not confirmed its connection), or 0. */
+uint64_t netcode_sys_server_next_payload_sequence( struct netcode_server_t * server, int client_index );
+
+/* For tests: sets the sequence number of the client's next packet, or of the server's next
+   packet to the client in `client_index` (to reach long-running connections quickly). */
+void netcode_sys_client_set_sequence( struct netcode_client_t * client, uint64_t sequence );
+void netcode_sys_server_set_client_sequence( struct netcode_server_t * server, int client_index, uint64_t sequence );
+
+/* Writes `packet` as netcode_write_packet does (encrypted with `key` and sequence number
+   `sequence`, except a request) into `buffer` (NETCODE_SYS_MAX_PACKET_BYTES). Returns its length,
+   or 0 for an invalid type or a payload size beyond netcode_sys_max_payload_bytes( sequence ). */
+int netcode_sys_write_packet( const struct netcode_sys_packet * packet, uint64_t sequence, const uint8_t * key, uint64_t protocol_id, uint8_t * buffer );
+
+/* Writes and encrypts a challenge token (client id and user data) with `key` and `sequence`
+   into `buffer` (NETCODE_SYS_CHALLENGE_TOKEN_BYTES), as a server does. Returns 1, or 0. */
+int netcode_sys_write_challenge_token( uint64_t client_id, const uint8_t * user_data, uint64_t sequence, const uint8_t * key, uint8_t * buffer );
+
+void netcode_sys_layout_packet( size_t * size, size_t * align );
 
 /* Log lines: netcode.c prints with vprintf (and a few plain printf calls). Once a callback is
    set, every such line goes to it instead of stdout, without its trailing newline, with the

@@ -31,6 +31,15 @@ pub const NETCODE_SYS_ADDRESS_IPV4: i32 = 1;
 pub const NETCODE_SYS_ADDRESS_IPV6: i32 = 2;
 pub const NETCODE_SYS_USER_DATA_BYTES: i32 = 256;
 pub const NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES: i32 = 1024;
+pub const NETCODE_SYS_CONNECTION_REQUEST_PACKET: i32 = 0;
+pub const NETCODE_SYS_CONNECTION_DENIED_PACKET: i32 = 1;
+pub const NETCODE_SYS_CONNECTION_CHALLENGE_PACKET: i32 = 2;
+pub const NETCODE_SYS_CONNECTION_RESPONSE_PACKET: i32 = 3;
+pub const NETCODE_SYS_CONNECTION_KEEP_ALIVE_PACKET: i32 = 4;
+pub const NETCODE_SYS_CONNECTION_PAYLOAD_PACKET: i32 = 5;
+pub const NETCODE_SYS_CONNECTION_DISCONNECT_PACKET: i32 = 6;
+pub const NETCODE_SYS_CHALLENGE_TOKEN_BYTES: i32 = 300;
+pub const NETCODE_SYS_MAX_PACKET_BYTES: i32 = 1220;
 unsafe extern "C" {
     pub fn netcode_init() -> ::libc::c_int;
 }
@@ -234,6 +243,9 @@ unsafe extern "C" {
     ) -> ::libc::c_int;
 }
 unsafe extern "C" {
+    pub fn netcode_client_next_send_packet_sequence(client: *mut netcode_client_t) -> u64;
+}
+unsafe extern "C" {
     pub fn netcode_test();
 }
 #[repr(C)]
@@ -267,6 +279,60 @@ pub struct netcode_sys_connect_token {
     pub client_to_server_key: [u8; 32usize],
     pub server_to_client_key: [u8; 32usize],
     pub timeout_seconds: ::libc::c_int,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct netcode_sys_packet {
+    pub type_: ::libc::c_int,
+    pub connect_token_expire_timestamp: u64,
+    pub connect_token_sequence: u64,
+    pub connect_token_data: [u8; 1024usize],
+    pub challenge_token_sequence: u64,
+    pub challenge_token_data: [u8; 300usize],
+    pub client_index: ::libc::c_int,
+    pub max_clients: ::libc::c_int,
+    pub payload_bytes: ::libc::c_int,
+    pub payload_data: [u8; 1200usize],
+}
+unsafe extern "C" {
+    pub fn netcode_sys_max_payload_bytes(sequence: u64) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_next_payload_sequence(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+    ) -> u64;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_set_sequence(client: *mut netcode_client_t, sequence: u64);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_set_client_sequence(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+        sequence: u64,
+    );
+}
+unsafe extern "C" {
+    pub fn netcode_sys_write_packet(
+        packet: *const netcode_sys_packet,
+        sequence: u64,
+        key: *const u8,
+        protocol_id: u64,
+        buffer: *mut u8,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_write_challenge_token(
+        client_id: u64,
+        user_data: *const u8,
+        sequence: u64,
+        key: *const u8,
+        buffer: *mut u8,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_layout_packet(size: *mut usize, align: *mut usize);
 }
 pub type netcode_sys_log_callback_t =
     ::core::option::Option<unsafe extern "C" fn(level: ::libc::c_int, line: *const ::libc::c_char)>;

@@ -77,3 +77,20 @@ impl Default for netcode_sys_connect_token {
         }
     }
 }
+
+impl Default for netcode_sys_packet {
+    fn default() -> Self {
+        netcode_sys_packet {
+            type_: 0,
+            connect_token_expire_timestamp: 0,
+            connect_token_sequence: 0,
+            connect_token_data: [0; NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES as usize],
+            challenge_token_sequence: 0,
+            challenge_token_data: [0; NETCODE_SYS_CHALLENGE_TOKEN_BYTES as usize],
+            client_index: 0,
+            max_clients: 0,
+            payload_bytes: 0,
+            payload_data: [0; NETCODE_MAX_PACKET_SIZE as usize],
+        }
+    }
+}
