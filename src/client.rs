@@ -1,5 +1,6 @@
 //! The idiomatic client: [`NetcodeClient`] and its [`ConnectionState`].
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 use std::os::raw::c_int;
@@ -13,7 +14,7 @@ use crate::payload::{Owner, Payload};
 use crate::server::{bind_error, check_payload, check_room};
 use crate::simulator::{NetworkSimulator, Transport};
 use crate::token::ConnectToken;
-use crate::Error;
+use crate::{Error, NETCODE_CONNECT_TOKEN_PRIVATE_BYTES};
 
 /// Every state of the reference client. The negative ones in the C are the errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -138,7 +139,14 @@ pub struct NetcodeClient {
     last_send: f64,
     keep_alive_sent: bool,
     on_state_change: Option<StateCallback>,
+    /// Set by `connect`: the next update starts the connect's clocks at its time.
+    connect_clock_pending: bool,
+    /// The MACs of the tokens this client connected with, newest last.
+    used_tokens: VecDeque<[u8; 16]>,
 }
+
+/// How many used tokens a client remembers.
+const USED_TOKENS: usize = 16;
 
 // SAFETY: as for NetcodeServer: no thread affinity in the C client, all access through
 // `&mut self`, the simulator locked by `Transport::exclusive`, and a `Send` callback.
@@ -201,17 +209,36 @@ impl NetcodeClient {
             last_send: 0.0,
             keep_alive_sent: false,
             on_state_change: None,
+            connect_clock_pending: false,
+            used_tokens: VecDeque::with_capacity(USED_TOKENS),
         }
     }
 
     /// Starts connecting with `token` (disconnecting first if connected). The state becomes
     /// `SendingConnectionRequest`, or `InvalidConnectToken` if the C cannot read the token.
+    ///
+    /// A token opens one session: connecting again with a token this client already used is
+    /// [`Error::TokenAlreadyUsed`] (the pinned C would reuse the token's keys with the same
+    /// sequence numbers, i.e. AEAD nonces). Servers of this crate drop such sessions too.
     pub fn connect(&mut self, token: &ConnectToken) -> Result<(), Error> {
         let mut bytes = token.to_bytes()?;
+        let mac: [u8; 16] = token.private_data[NETCODE_CONNECT_TOKEN_PRIVATE_BYTES - 16..]
+            .try_into()
+            .expect("16 bytes");
+        if self.used_tokens.contains(&mac) {
+            return Err(Error::TokenAlreadyUsed);
+        }
+        if self.used_tokens.len() == USED_TOKENS {
+            self.used_tokens.pop_front();
+        }
+        self.used_tokens.push_back(mac);
         let client = self.raw.as_ptr();
         // SAFETY: a live client and a 2048-byte token, which the C reads and validates.
         self.transport
             .exclusive(|| unsafe { raw::netcode_client_connect(client, bytes.as_mut_ptr()) });
+        // The C stamps the connect with the time of the last update; the next one restamps it,
+        // so a connect counts its timeouts from when the client next runs, whatever the clock.
+        self.connect_clock_pending = true;
         Ok(())
     }
 
@@ -225,6 +252,10 @@ impl NetcodeClient {
         sync_log_threshold();
         let client = self.raw.as_ptr();
         let state_before = self.state();
+        if std::mem::take(&mut self.connect_clock_pending) {
+            // SAFETY: a live client; only its timestamps change.
+            unsafe { raw::netcode_sys_client_start_connect_at(client, time) };
+        }
         // SAFETY: a live client; the transport lock covers the simulator.
         self.transport
             .exclusive(|| unsafe { raw::netcode_client_update(client, time) });

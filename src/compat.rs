@@ -194,9 +194,10 @@ impl<I, S> Server<I, S> {
             .inner
             .client_index(client_id)
             .ok_or(SendError::InvalidClientId)?;
-        self.inner
-            .send(index, packet)
-            .map_err(|_| SendError::InvalidClientId)?;
+        self.inner.send(index, packet).map_err(|err| match err {
+            Error::PayloadTooLongForSequence { .. } => SendError::PacketSize,
+            _ => SendError::InvalidClientId,
+        })?;
         Ok(packet.len())
     }
 

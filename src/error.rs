@@ -47,6 +47,9 @@ pub enum Error {
     SimulatedAddressNeedsPort(SocketAddr),
     /// A network simulator setting was out of range.
     InvalidSimulatorSetting(&'static str),
+    /// This client already connected with this token. A token opens one session: a second one
+    /// would reuse its keys with the same packet sequence numbers (AEAD nonces). Get a new token.
+    TokenAlreadyUsed,
     /// A connect token could not be written for the C (no server address, or more than
     /// [`NETCODE_MAX_SERVERS_PER_CONNECT`](crate::NETCODE_MAX_SERVERS_PER_CONNECT)).
     InvalidToken,
@@ -90,6 +93,11 @@ impl fmt::Display for Error {
                 "{address} has port 0; over the network simulator an address is only a name, so give it a port"
             ),
             Error::InvalidSimulatorSetting(what) => write!(f, "invalid network simulator setting: {what}"),
+            Error::TokenAlreadyUsed => write!(
+                f,
+                "this connect token was already used by this client; a token opens one session \
+                 (reusing it would reuse encryption nonces), so get a new token from the backend"
+            ),
             Error::InvalidToken => write!(
                 f,
                 "the connect token lists no server address or more than the reference allows; \

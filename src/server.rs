@@ -1,5 +1,6 @@
 //! The idiomatic server: [`NetcodeServer`].
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::raw::c_int;
@@ -33,6 +34,11 @@ pub struct ServerConfig {
     pub protocol_id: u64,
     /// The key connect tokens for this server are encrypted with.
     pub private_key: [u8; NETCODE_KEY_BYTES],
+    /// Drop a connection that reuses the keys of one of the last
+    /// [`RECENT_SESSIONS`](NetcodeServer::RECENT_SESSIONS) sessions, i.e. a connect token used
+    /// twice (default: true). The pinned C accepts a token again from the same address once its
+    /// first session ended, and the second session reuses the first one's AEAD nonces.
+    pub refuse_token_reuse: bool,
 }
 
 impl ServerConfig {
@@ -48,6 +54,7 @@ impl ServerConfig {
             max_clients: NETCODE_MAX_CLIENTS,
             protocol_id,
             private_key,
+            refuse_token_reuse: true,
         }
     }
 
@@ -55,6 +62,12 @@ impl ServerConfig {
     /// public `203.0.113.7:40000`).
     pub fn public_address(mut self, address: SocketAddr) -> ServerConfig {
         self.public_address = address;
+        self
+    }
+
+    /// Sets whether a reused connect token is refused (default: true).
+    pub fn refuse_token_reuse(mut self, refuse: bool) -> ServerConfig {
+        self.refuse_token_reuse = refuse;
         self
     }
 
@@ -163,6 +176,8 @@ pub struct NetcodeServer {
     denied_seen: u64,
     denied_last_update: u64,
     token_sequence: u64,
+    /// Client-to-server keys of recent sessions, newest last (when refusing token reuse).
+    recent_sessions: Option<VecDeque<[u8; NETCODE_KEY_BYTES]>>,
     on_connect: Option<ConnectCallback>,
     on_disconnect: Option<DisconnectCallback>,
 }
@@ -174,6 +189,9 @@ pub struct NetcodeServer {
 unsafe impl Send for NetcodeServer {}
 
 impl NetcodeServer {
+    /// How many sessions a server remembers to refuse token reuse (about 128 KiB).
+    pub const RECENT_SESSIONS: usize = 4096;
+
     /// A server on its own UDP socket, started with `config.max_clients` slots.
     pub fn new(config: ServerConfig) -> Result<NetcodeServer, Error> {
         check_max_clients(config.max_clients)?;
@@ -273,6 +291,9 @@ impl NetcodeServer {
             denied_seen: 0,
             denied_last_update: 0,
             token_sequence: 0,
+            recent_sessions: config
+                .refuse_token_reuse
+                .then(|| VecDeque::with_capacity(Self::RECENT_SESSIONS)),
             on_connect: None,
             on_disconnect: None,
         }
@@ -336,8 +357,9 @@ impl NetcodeServer {
                     },
                 )
             };
+            let unchanged = connected && self.slots[index].client.is_some_and(|c| c.id == id);
+            let reused = connected && !unchanged && self.is_reused_session(c_index);
             let slot = &mut self.slots[index];
-            let unchanged = connected && slot.client.is_some_and(|c| c.id == id);
             if let Some(gone) = slot.client.filter(|_| !unchanged) {
                 slot.client = None;
                 // SAFETY: a live server; index < max_clients.
@@ -354,6 +376,14 @@ impl NetcodeServer {
                         self.changes.push(Change::KeepAliveSent(client));
                     }
                 }
+            } else if reused {
+                log::warn!(target: "netcode", "dropped client {id:#x} in slot {index}: its connect token was already used");
+                // SAFETY: a live, running server and a connected slot: freed without sending
+                // disconnect packets, which would reuse nonces once more.
+                self.transport.exclusive(|| unsafe {
+                    raw::netcode_server_disconnect_client_internal(server, c_index, 0);
+                    free_queued_payloads(server, c_index);
+                });
             } else if connected {
                 // SAFETY: a live server; the client is connected, so its address and user data
                 // are set; user data is NETCODE_USER_DATA_BYTES long.
@@ -374,6 +404,30 @@ impl NetcodeServer {
                 self.changes.push(Change::Connected { client, user_data });
             }
         }
+    }
+
+    /// Whether the client that just connected in `client_index` reuses the keys of a recent
+    /// session (and if not, remembers its keys).
+    fn is_reused_session(&mut self, client_index: c_int) -> bool {
+        let Some(recent) = self.recent_sessions.as_mut() else {
+            return false;
+        };
+        let mut key = [0; NETCODE_KEY_BYTES];
+        // SAFETY: a live server; the shim writes 32 bytes if the slot holds a client.
+        if unsafe {
+            raw::netcode_sys_server_client_key(self.raw.as_ptr(), client_index, key.as_mut_ptr())
+        } != 1
+        {
+            return false;
+        }
+        if recent.contains(&key) {
+            return true;
+        }
+        if recent.len() == Self::RECENT_SESSIONS {
+            recent.pop_front();
+        }
+        recent.push_back(key);
+        false
     }
 
     /// Sends `payload` (1 to [`NETCODE_MAX_PAYLOAD_SIZE`] bytes) to the client in

@@ -338,3 +338,16 @@ fn unreadable_token_is_an_invalid_connect_token() {
     s.step();
     assert_eq!(s.clients[c].state(), ConnectionState::InvalidConnectToken);
 }
+
+/// A client made and connected while the clock already reads 1000 s counts its timeouts from
+/// its first update after the connect (the C stamps a connect with the last update's time).
+#[test]
+fn connecting_late_on_the_clock() {
+    let mut s = Session::simulated(1, 0.0, 0.0, 0.0, 0.0);
+    s.time = 1000.0;
+    s.step();
+    let c = s.connect_client(1, None);
+    assert!(s.run_until(2.0, |s| s.clients[c].state().is_connected()
+        || s.clients[c].state().is_error()));
+    assert_eq!(s.clients[c].state(), ConnectionState::Connected);
+}

@@ -186,6 +186,17 @@ double netcode_sys_server_client_last_send_time( struct netcode_server_t * serve
     return server->client_last_packet_send_time[client_index];
 }
 
+int netcode_sys_server_client_key( struct netcode_server_t * server, int client_index, uint8_t * key )
+{
+    if ( !netcode_server_client_connected( server, client_index ) )
+        return 0;
+    uint8_t * receive_key = netcode_encryption_manager_get_receive_key( &server->encryption_manager, server->client_encryption_index[client_index] );
+    if ( !receive_key )
+        return 0;
+    memcpy( key, receive_key, NETCODE_KEY_BYTES );
+    return 1;
+}
+
 uint64_t netcode_sys_server_denied_count( struct netcode_server_t * server )
 {
     if ( !server->running )
@@ -198,6 +209,16 @@ uint64_t netcode_sys_server_denied_count( struct netcode_server_t * server )
 double netcode_sys_client_last_send_time( struct netcode_client_t * client )
 {
     return client->last_packet_send_time;
+}
+
+void netcode_sys_client_start_connect_at( struct netcode_client_t * client, double time )
+{
+    if ( client->state != NETCODE_CLIENT_STATE_SENDING_CONNECTION_REQUEST )
+        return;
+    client->time = time;
+    client->connect_start_time = time;
+    client->last_packet_send_time = time - 1.0;
+    client->last_packet_receive_time = time;
 }
 
 uint16_t netcode_sys_client_port( struct netcode_client_t * client )

@@ -43,6 +43,9 @@ struct netcode_server_t * netcode_server_create_internal( char * bind_address, c
 /* Disconnects every client and frees the slots; netcode_server_start starts it again. */
 void netcode_server_stop( struct netcode_server_t * server );
 
+/* Frees the slot of the client in `client_index`, sending it the disconnect packets or not. */
+void netcode_server_disconnect_client_internal( struct netcode_server_t * server, int client_index, int send_disconnect_packets );
+
 /* The slot of the connected client with this id, or -1. */
 int netcode_server_find_client_index_by_id( struct netcode_server_t * server, uint64_t client_id );
 
@@ -185,12 +188,21 @@ int netcode_sys_server_client_address( struct netcode_server_t * server, int cli
    that slot holds no client. A change across netcode_server_update means a keep-alive. */
 double netcode_sys_server_client_last_send_time( struct netcode_server_t * server, int client_index );
 
+/* Copies the key the client in `client_index` encrypts its packets with (its connect token's
+   client-to-server key) into `key` (NETCODE_KEY_BYTES): 1, or 0 if that slot holds no client. */
+int netcode_sys_server_client_key( struct netcode_server_t * server, int client_index, uint8_t * key );
+
 /* How many connection denied packets the server has sent since it started ("server full"):
    its global packet sequence counts challenges and denials, its challenge sequence challenges. */
 uint64_t netcode_sys_server_denied_count( struct netcode_server_t * server );
 
 /* When the client last sent a packet (client time). */
 double netcode_sys_client_last_send_time( struct netcode_client_t * client );
+
+/* Restarts the clocks of a connect that has just begun (netcode_client_connect stamps it with
+   the time of the client's last update): as if netcode_client_connect had been called at
+   `time`. Does nothing unless the client is sending connection requests. */
+void netcode_sys_client_start_connect_at( struct netcode_client_t * client, double time );
 
 /* The port the client's socket is bound to (its own address's port over the simulator). */
 uint16_t netcode_sys_client_port( struct netcode_client_t * client );

@@ -237,6 +237,13 @@ unsafe extern "C" {
     pub fn netcode_server_stop(server: *mut netcode_server_t);
 }
 unsafe extern "C" {
+    pub fn netcode_server_disconnect_client_internal(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+        send_disconnect_packets: ::libc::c_int,
+    );
+}
+unsafe extern "C" {
     pub fn netcode_server_find_client_index_by_id(
         server: *mut netcode_server_t,
         client_id: u64,
@@ -371,10 +378,20 @@ unsafe extern "C" {
     ) -> f64;
 }
 unsafe extern "C" {
+    pub fn netcode_sys_server_client_key(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+        key: *mut u8,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
     pub fn netcode_sys_server_denied_count(server: *mut netcode_server_t) -> u64;
 }
 unsafe extern "C" {
     pub fn netcode_sys_client_last_send_time(client: *mut netcode_client_t) -> f64;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_start_connect_at(client: *mut netcode_client_t, time: f64);
 }
 unsafe extern "C" {
     pub fn netcode_sys_client_port(client: *mut netcode_client_t) -> u16;

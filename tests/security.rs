@@ -1,0 +1,139 @@
+//! The classes of weakness upstream fixed after 2017, tested against the pinned C through this
+//! crate. SECURITY.md records each answer.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::time::Duration;
+
+use common::{addr, Session, PROTOCOL_ID};
+use netcode::{ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
+
+/// Token reuse (upstream advisory GHSA-v29p-3vj4-vg4f): after a session ends, the same token
+/// from the same address opens a second session with the same keys, whose sequence numbers
+/// start again at 0: AEAD nonces are reused. The pinned C accepts it; this crate refuses.
+#[test]
+fn a_token_opens_one_session_only() {
+    let mut s = Session::simulated(4, 0.0, 0.0, 0.0, 0.0);
+    let token = s.token(5, None);
+    let c = s.new_client();
+    s.clients[c].connect(&token).unwrap();
+    s.connect_all();
+    s.clients[c].disconnect();
+    assert!(s.run_until(1.0, |s| s.server.num_connected_clients() == 0));
+
+    // The same client object refuses to reuse the token.
+    assert!(matches!(
+        s.clients[c].connect(&token),
+        Err(netcode::Error::TokenAlreadyUsed)
+    ));
+
+    // A new client at the same address (as an attacker replaying the token would be) gets no
+    // second session: the server drops it as soon as it connects, without reporting it.
+    let address = s.clients[c].local_address();
+    s.clients.clear();
+    let mut again = NetcodeClient::with_simulator(s.simulator.as_ref().unwrap(), address).unwrap();
+    again.connect(&token).unwrap();
+    s.clients.push(again);
+    s.run_until(1.0, |_| false);
+    assert_eq!(
+        s.server.num_connected_clients(),
+        0,
+        "a reused token got a second session"
+    );
+    // The C sent its one keep-alive of the connect before the server could drop it: the client
+    // believes it is connected until it times out, and nothing else reaches it.
+    assert!(s.clients[0].send(b"anyone?").is_ok());
+    assert_eq!(
+        s.run_until_stopped(0, 10.0),
+        ConnectionState::ConnectionTimedOut
+    );
+    assert!(s.server_received().is_empty());
+    assert_eq!(
+        s.seen.lock().unwrap().connected.len(),
+        1,
+        "the reused session was reported"
+    );
+}
+
+/// Amplification: a connection request (1078 bytes) gets a challenge of 333 bytes; invalid
+/// requests get nothing. The server never answers with more bytes than it was sent.
+#[test]
+fn no_amplification() {
+    let key = netcode::generate_key();
+    let mut server =
+        NetcodeServer::new(ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key).max_clients(1))
+            .unwrap();
+    let token = server.generate_token(30, 1, None).unwrap();
+    let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
+    attacker
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+
+    // A valid request, written by hand as STANDARD.md lays it out.
+    let mut request = vec![0u8];
+    request.extend_from_slice(b"NETCODE 1.00\0");
+    request.extend_from_slice(&PROTOCOL_ID.to_le_bytes());
+    request.extend_from_slice(&token.expire_utc.to_le_bytes());
+    request.extend_from_slice(&token.sequence.to_le_bytes());
+    request.extend_from_slice(&token.private_data);
+    let mut invalid = request.clone();
+    invalid[100] ^= 1;
+
+    let mut answers = Vec::new();
+    for datagram in [&invalid, &request] {
+        attacker.send_to(datagram, server.local_address()).unwrap();
+        server.update(0.0);
+        let mut buffer = [0u8; 2048];
+        answers.push(attacker.recv(&mut buffer).map(|n| n).unwrap_or(0));
+    }
+    assert_eq!(answers[0], 0, "an invalid request was answered");
+    assert_eq!(
+        answers[1],
+        1 + 8 + 308 + 16,
+        "the challenge: prefix, 8 sequence bytes, data, MAC"
+    );
+    assert!(answers[1] < request.len());
+}
+
+/// Encryption-mapping exhaustion: each connection request with a valid token, from its own
+/// address, takes one of the server's 1024 encryption mappings for 5 seconds. A holder of
+/// enough valid tokens can fill them, and an honest client then waits until they expire. The
+/// pinned C has this; only the token issuer (the web backend) can limit it.
+#[test]
+fn encryption_mappings_fill_and_recover() {
+    let mut s = Session::simulated(4, 0.0, 0.0, 0.0, 0.0);
+    let server_address = s.server.public_address();
+    let simulator = s.simulator.clone().unwrap();
+    let mut attackers = Vec::new();
+    for i in 0..1100u16 {
+        let token = s.token(1000 + u64::from(i), None);
+        let mut client =
+            NetcodeClient::with_simulator(&simulator, addr(&format!("[::2]:{}", 1000 + i)))
+                .unwrap();
+        client.connect(&token).unwrap();
+        attackers.push(client);
+    }
+    // One round of requests; the attackers never answer the challenge.
+    simulator.update(s.time);
+    for client in &mut attackers {
+        client.update(s.time);
+    }
+    s.step();
+    drop(attackers);
+    let _ = server_address;
+
+    let honest = s.connect_client(1, None);
+    s.run_until(2.0, |_| false);
+    assert_ne!(
+        s.clients[honest].state(),
+        ConnectionState::Connected,
+        "the mappings did not fill up"
+    );
+    // The mappings expire 5 seconds after they were made; then an honest client gets in.
+    s.clients.clear();
+    s.run_until(4.0, |_| false);
+    let honest = s.connect_client(2, None);
+    assert!(s.run_until(2.0, |s| s.clients[honest].state()
+        == ConnectionState::Connected));
+}
