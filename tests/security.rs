@@ -85,7 +85,7 @@ fn no_amplification() {
         attacker.send_to(datagram, server.local_address()).unwrap();
         server.update(0.0);
         let mut buffer = [0u8; 2048];
-        answers.push(attacker.recv(&mut buffer).map(|n| n).unwrap_or(0));
+        answers.push(attacker.recv(&mut buffer).unwrap_or(0));
     }
     assert_eq!(answers[0], 0, "an invalid request was answered");
     assert_eq!(
