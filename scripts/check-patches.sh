@@ -12,6 +12,7 @@ tests=(
   "netcode-sys round_trip ipv6_loopback"                                   # 0003 address port scan
   "netcode-sys patches connect_token_lifetime_starts_at_connect"           # 0004 connect start time
   "netcode replay_window a_forged_sequence_number_does_not_knock_out_a_connected_client"  # 0005 replay window
+  "netcode-interop leaks clean_disconnects_leak_nothing"                 # 0006 disconnect packet leak
 )
 
 status=0
