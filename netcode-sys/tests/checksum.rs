@@ -9,15 +9,25 @@ use std::{env, fs};
 /// The verified source directory this build used.
 const VERIFIED: &str = env!("NETCODE_SYS_VERIFIED_SOURCE");
 
-/// The compiled build script of netcode-sys, next to this test binary's target directory.
+/// The compiled build script of netcode-sys: in target/<profile>/build, beside this test
+/// binary's target/<profile>/deps, or, when building for an explicit --target (whose binaries
+/// are in target/<triple>/<profile>), in the host's target/<profile>/build.
 fn build_script() -> PathBuf {
     let exe = env::current_exe().expect("path of this test binary");
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("target/<profile>");
-    fs::read_dir(profile_dir.join("build"))
-        .expect("target/<profile>/build")
+    let host_profile_dir = profile_dir
+        .parent()
+        .and_then(Path::parent)
+        .zip(profile_dir.file_name())
+        .map(|(target, profile)| target.join(profile));
+    [Some(profile_dir.to_path_buf()), host_profile_dir]
+        .into_iter()
+        .flatten()
+        .filter_map(|dir| fs::read_dir(dir.join("build")).ok())
+        .flatten()
         .filter_map(Result::ok)
         .filter(|entry| {
             entry

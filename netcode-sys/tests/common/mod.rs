@@ -227,10 +227,12 @@ impl Simulated {
 
 impl Drop for Simulated {
     fn drop(&mut self) {
-        // SAFETY: each is destroyed once, the simulator last.
+        // SAFETY: each is destroyed once, the simulator last, after freeing the packets still
+        // in flight (destroying it alone would leak them).
         unsafe {
             netcode_client_destroy(self.client);
             netcode_server_destroy(self.server);
+            netcode_network_simulator_discard_packets(self.simulator);
             netcode_network_simulator_destroy(self.simulator);
         }
     }

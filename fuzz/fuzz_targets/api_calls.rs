@@ -1,0 +1,52 @@
+//! Random sequences of public API calls, with random arguments, on a server and a client
+//! sharing a simulator.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use netcode_fuzz::{Input, Pair};
+
+fuzz_target!(|data: &[u8]| {
+    let mut pair = Pair::connected();
+    let mut input = Input(data);
+    while !input.is_empty() {
+        match input.byte() % 10 {
+            0 => {
+                let time = f64::from_bits(input.u64());
+                pair.simulator.update(time);
+                pair.client.update(time);
+                pair.server.update(time);
+            }
+            1 => pair.step(f64::from(input.byte()) / 20.0),
+            2 => {
+                let n = usize::from(input.byte()) * 6;
+                let _ = pair.client.send(&vec![1; n]);
+            }
+            3 => {
+                let (index, n) = (usize::from(input.byte()), usize::from(input.byte()) * 6);
+                let _ = pair.server.send(index, &vec![2; n]);
+            }
+            4 => {
+                let index = usize::from(input.byte());
+                let _ = pair.server.receive(index).map(|p| p.len());
+            }
+            5 => {
+                let _ = pair.client.receive().map(|p| p.len());
+            }
+            6 => {
+                let index = usize::from(input.byte());
+                let _ = pair.server.disconnect(index);
+            }
+            7 => pair.client.disconnect(),
+            8 => {
+                let (expire, id) = (usize::from(input.byte()), input.u64());
+                if let Ok(token) = pair.server.generate_token(expire, id, None) {
+                    let _ = pair.client.connect(&token);
+                }
+            }
+            _ => {
+                let _ = pair.simulator.configure(f32::from(input.byte()), f32::from(input.byte()), f32::from(input.byte() % 101), 0.0);
+            }
+        }
+        assert!(pair.server.num_connected_clients() <= 2);
+    }
+});
