@@ -44,7 +44,12 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             _ => {
-                let _ = pair.simulator.configure(f32::from(input.byte()), f32::from(input.byte()), f32::from(input.byte() % 101), 0.0);
+                let _ = pair.simulator.configure(
+                    f32::from(input.byte()),
+                    f32::from(input.byte()),
+                    f32::from(input.byte() % 101),
+                    0.0,
+                );
             }
         }
         assert!(pair.server.num_connected_clients() <= 2);

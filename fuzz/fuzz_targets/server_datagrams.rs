@@ -16,19 +16,22 @@ fuzz_target!(|data: &[u8]| {
             0 => {
                 let n = usize::from(input.byte()) * 5;
                 let datagram = input.bytes(n).to_vec();
-                pair.simulator.send_raw(pair.client_address, pair.server_address, &datagram);
+                pair.simulator
+                    .send_raw(pair.client_address, pair.server_address, &datagram);
             }
             1 => {
                 let n = usize::from(input.byte()) * 5;
                 let datagram = input.bytes(n).to_vec();
-                pair.simulator.send_raw(stranger, pair.server_address, &datagram);
+                pair.simulator
+                    .send_raw(stranger, pair.server_address, &datagram);
             }
             2 => {
                 let (packet_type, sequence) = (input.byte(), input.u64());
                 let n = usize::from(input.byte()) * 5;
                 let body = input.bytes(n).to_vec();
                 if let Some(packet) = pair.encrypted(packet_type, sequence, &body, &key) {
-                    pair.simulator.send_raw(pair.client_address, pair.server_address, &packet);
+                    pair.simulator
+                        .send_raw(pair.client_address, pair.server_address, &packet);
                 }
             }
             _ => pair.step(f64::from(input.byte()) / 50.0),

@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(mut token) = netcode::ConnectToken::from_bytes(data) {
         if let Ok(bytes) = token.to_bytes() {
-            let again = netcode::ConnectToken::from_bytes(&bytes).expect("what was written reads back");
+            let again =
+                netcode::ConnectToken::from_bytes(&bytes).expect("what was written reads back");
             assert_eq!(again.hosts, token.hosts);
         }
         let _ = token.decode(&[7; 32]);

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 
-use netcode::{ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, NetworkSimulator, ServerConfig};
+use netcode::{
+    ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, NetworkSimulator, ServerConfig,
+};
 
 pub const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
 
@@ -28,7 +30,15 @@ impl Pair {
         let mut client = NetcodeClient::with_simulator(&simulator, client_address).unwrap();
         let token = server.generate_token(30, 1, None).unwrap();
         client.connect(&token).unwrap();
-        let mut pair = Pair { simulator, server, client, token, server_address, client_address, time: 0.0 };
+        let mut pair = Pair {
+            simulator,
+            server,
+            client,
+            token,
+            server_address,
+            client_address,
+            time: 0.0,
+        };
         while pair.client.state() != ConnectionState::Connected {
             pair.step(0.1);
         }
@@ -44,8 +54,17 @@ impl Pair {
 
     /// A packet of `packet_type` with the given sequence and body, encrypted with `key` as the
     /// reference would (so it passes the MAC check), or None if the shim refuses it.
-    pub fn encrypted(&self, packet_type: u8, sequence: u64, body: &[u8], key: &[u8; 32]) -> Option<Vec<u8>> {
-        let mut packet = netcode_sys::netcode_sys_packet { type_: i32::from(packet_type % 7), ..Default::default() };
+    pub fn encrypted(
+        &self,
+        packet_type: u8,
+        sequence: u64,
+        body: &[u8],
+        key: &[u8; 32],
+    ) -> Option<Vec<u8>> {
+        let mut packet = netcode_sys::netcode_sys_packet {
+            type_: i32::from(packet_type % 7),
+            ..Default::default()
+        };
         let n = body.len().min(1200);
         packet.payload_bytes = n as i32;
         packet.payload_data[..n].copy_from_slice(&body[..n]);
@@ -60,7 +79,15 @@ impl Pair {
         packet.connect_token_sequence = self.token.sequence;
         let mut buffer = [0u8; 1220];
         // SAFETY: a valid packet, a 32-byte key and a 1220-byte buffer; the shim checks sizes.
-        let length = unsafe { netcode_sys::netcode_sys_write_packet(&packet, sequence, key.as_ptr(), PROTOCOL_ID, buffer.as_mut_ptr()) };
+        let length = unsafe {
+            netcode_sys::netcode_sys_write_packet(
+                &packet,
+                sequence,
+                key.as_ptr(),
+                PROTOCOL_ID,
+                buffer.as_mut_ptr(),
+            )
+        };
         (length > 0).then(|| buffer[..length as usize].to_vec())
     }
 }

@@ -1,0 +1,154 @@
+/*
+    The benchmark scenario in plain C, over netcode.h (and our shim's port-0 bind): one server
+    and N clients in one process on 127.0.0.1; once all are connected, each tick every client
+    sends K payloads of P bytes, the server echoes each, the clients drain. Every payload's
+    content is checked.
+
+    echo_bench_c CLIENTS K P TICKS
+    prints: connect_seconds PACKETS_RECEIVED WALL_SECONDS CPU_SECONDS LOST BAD
+*/
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+
+#include "netcode.h"
+
+uint16_t netcode_sys_server_port( struct netcode_server_t * server );
+struct netcode_server_t * netcode_sys_server_create( const char * bind_address, const char * public_address, uint64_t protocol_id, const uint8_t * private_key, double time );
+
+static double now( void )
+{
+    struct timespec ts;
+    clock_gettime( CLOCK_MONOTONIC, &ts );
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double cpu( void )
+{
+    struct rusage usage;
+    getrusage( RUSAGE_SELF, &usage );
+    return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
+/* Payload n of client c: byte i is (i + n + c) & 0xFF, the first 4 bytes n. */
+static void fill( uint8_t * data, int bytes, uint32_t n, int c )
+{
+    int i;
+    for ( i = 0; i < bytes; ++i )
+        data[i] = (uint8_t) ( i + n + c );
+    if ( bytes >= 4 )
+        memcpy( data, &n, 4 );
+}
+
+static int check( const uint8_t * data, int bytes, int expected_bytes, int c )
+{
+    uint32_t n = 0;
+    int i;
+    if ( bytes != expected_bytes )
+        return 0;
+    if ( bytes >= 4 )
+        memcpy( &n, data, 4 );
+    for ( i = 4; i < bytes; ++i )
+        if ( data[i] != (uint8_t) ( i + n + c ) )
+            return 0;
+    return 1;
+}
+
+int main( int argc, char ** argv )
+{
+    if ( argc != 5 || !netcode_init() )
+        return 2;
+    int clients = atoi( argv[1] ), k = atoi( argv[2] ), p = atoi( argv[3] ), ticks = atoi( argv[4] );
+    uint8_t key[NETCODE_KEY_BYTES];
+    netcode_random_bytes( key, NETCODE_KEY_BYTES );
+    struct netcode_server_t * server = netcode_sys_server_create( "127.0.0.1:0", "127.0.0.1:0", 0x42, key, 0.0 );
+    netcode_server_start( server, clients );
+    char address[64];
+    snprintf( address, sizeof( address ), "127.0.0.1:%d", (int) netcode_sys_server_port( server ) );
+    char * addresses[1] = { address };
+
+    struct netcode_client_t ** client = calloc( (size_t) clients, sizeof( *client ) );
+    double time = 0.0;
+    int c, i, t;
+    for ( c = 0; c < clients; ++c )
+    {
+        uint8_t token[NETCODE_CONNECT_TOKEN_BYTES];
+        netcode_generate_connect_token( 1, addresses, 30, (uint64_t) c + 1, 0x42, (uint64_t) c, key, token );
+        client[c] = netcode_client_create( "0.0.0.0:0", time );
+        netcode_client_connect( client[c], token );
+    }
+    double start = now();
+    while ( netcode_server_num_clients_connected( server ) < clients )
+    {
+        time += 0.1;
+        for ( c = 0; c < clients; ++c )
+            netcode_client_update( client[c], time );
+        netcode_server_update( server, time );
+        if ( now() - start > 30.0 )
+            return 3;
+    }
+    for ( c = 0; c < clients; ++c )
+        netcode_client_update( client[c], time );
+    double connect_seconds = now() - start;
+
+    uint8_t payload[NETCODE_MAX_PACKET_SIZE];
+    long long received = 0, bad = 0, sent = 0;
+    uint32_t n = 0;
+    double wall0 = now(), cpu0 = cpu();
+    for ( t = 0; t < ticks; ++t )
+    {
+        time += 0.001;
+        for ( c = 0; c < clients; ++c )
+        {
+            for ( i = 0; i < k; ++i )
+            {
+                fill( payload, p, n++, c );
+                netcode_client_send_packet( client[c], payload, p );
+                sent++;
+            }
+        }
+        netcode_server_update( server, time );
+        for ( c = 0; c < clients; ++c )
+        {
+            while ( 1 )
+            {
+                int bytes;
+                uint64_t sequence;
+                uint8_t * packet = netcode_server_receive_packet( server, c, &bytes, &sequence );
+                if ( !packet )
+                    break;
+                received++;
+                netcode_server_send_packet( server, c, packet, bytes );
+                netcode_server_free_packet( server, packet );
+            }
+        }
+        for ( c = 0; c < clients; ++c )
+        {
+            netcode_client_update( client[c], time );
+            while ( 1 )
+            {
+                int bytes;
+                uint64_t sequence;
+                uint8_t * packet = netcode_client_receive_packet( client[c], &bytes, &sequence );
+                if ( !packet )
+                    break;
+                /* The client index in the server is the connect order here. */
+                received++;
+                if ( !check( packet, bytes, p, c ) )
+                    bad++;
+                netcode_client_free_packet( client[c], packet );
+            }
+        }
+    }
+    double wall = now() - wall0, used = cpu() - cpu0;
+    printf( "%f %lld %f %f %lld %lld\n", connect_seconds, received, wall, used, 2 * sent - received, bad );
+    for ( c = 0; c < clients; ++c )
+        netcode_client_destroy( client[c] );
+    netcode_server_destroy( server );
+    free( client );
+    netcode_term();
+    return 0;
+}

@@ -1,0 +1,408 @@
+//! The benchmark driver: one server and N clients in one process over UDP on 127.0.0.1; once
+//! all are connected, each tick every client sends K payloads of P bytes, the server echoes
+//! each, the clients drain; every payload's content is checked. Written four ways and run in
+//! alternation, several repetitions, so that only ratios from the same invocation are compared:
+//!
+//! - `crate`: this crate's idiomatic API (NetcodeServer, NetcodeClient, Payload views);
+//! - `crate-0.3.1`: this crate's netcode 0.3.1 API (UdpServer, UdpClient, next_event);
+//! - `c`: the same scenario in plain C against the same libnetcode.a (csrc/echo_bench.c);
+//! - `udp`: raw UDP echo without any protocol or crypto (the floor).
+//!
+//!     cargo run --release -p netcode-bench -- [--quick] [--reps N] [--write BENCHMARKS.md]
+//!
+//! Prints a table of medians (min-max) of payload packets per second (both directions) and CPU
+//! microseconds per packet, and the ratios crate/c, crate-0.3.1/c, crate/udp.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::Command;
+use std::time::Instant;
+
+use netcode::{ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
+
+const PROTOCOL_ID: u64 = 0x42;
+const VARIANTS: [&str; 4] = ["crate", "crate-0.3.1", "c", "udp"];
+
+#[derive(Clone, Copy)]
+struct Config {
+    clients: usize,
+    k: usize,
+    p: usize,
+    ticks: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    connect_seconds: f64,
+    received: u64,
+    wall: f64,
+    cpu: f64,
+    lost: i64,
+    bad: u64,
+}
+
+impl Sample {
+    fn packets_per_second(&self) -> f64 {
+        self.received as f64 / self.wall
+    }
+    fn cpu_us_per_packet(&self) -> f64 {
+        self.cpu * 1e6 / self.received.max(1) as f64
+    }
+}
+
+fn cpu_seconds() -> f64 {
+    let mut usage: libc::rusage = unsafe_zeroed_rusage();
+    // SAFETY: getrusage writes one rusage through a valid pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(usage.ru_utime) + t(usage.ru_stime)
+}
+
+fn unsafe_zeroed_rusage() -> libc::rusage {
+    // SAFETY: rusage is plain old data; all zeros is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+/// Payload n of client c: byte i is (i + n + c) & 0xFF, the first 4 bytes n.
+fn fill(buffer: &mut [u8], n: u32, c: usize) {
+    for (i, byte) in buffer.iter_mut().enumerate() {
+        *byte = (i as u32).wrapping_add(n).wrapping_add(c as u32) as u8;
+    }
+    if buffer.len() >= 4 {
+        buffer[..4].copy_from_slice(&n.to_le_bytes());
+    }
+}
+
+fn check(data: &[u8], p: usize, c: usize) -> bool {
+    if data.len() != p {
+        return false;
+    }
+    let n = if p >= 4 {
+        u32::from_le_bytes(data[..4].try_into().unwrap())
+    } else {
+        0
+    };
+    data.iter()
+        .enumerate()
+        .skip(4)
+        .all(|(i, &b)| b == (i as u32).wrapping_add(n).wrapping_add(c as u32) as u8)
+}
+
+fn run_crate(config: Config) -> Sample {
+    let key = netcode::generate_key();
+    let server_config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), PROTOCOL_ID, key)
+        .max_clients(config.clients);
+    let mut server = NetcodeServer::new(server_config).unwrap();
+    let mut clients: Vec<NetcodeClient> = (0..config.clients)
+        .map(|c| {
+            let token = server.generate_token(30, c as u64 + 1, None).unwrap();
+            let mut client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
+            client.connect(&token).unwrap();
+            client
+        })
+        .collect();
+    let mut time = 0.0;
+    let start = Instant::now();
+    while server.num_connected_clients() < config.clients
+        || clients
+            .iter()
+            .any(|c| c.state() != ConnectionState::Connected)
+    {
+        time += 0.1;
+        clients.iter_mut().for_each(|c| c.update(time));
+        server.update(time);
+        assert!(start.elapsed().as_secs() < 60, "clients did not connect");
+    }
+    let connect_seconds = start.elapsed().as_secs_f64();
+    let mut buffer = vec![0u8; config.p];
+    let mut echo = [0u8; netcode::NETCODE_MAX_PAYLOAD_SIZE];
+    let (mut received, mut bad, mut sent, mut n) = (0u64, 0u64, 0u64, 0u32);
+    let (wall0, cpu0) = (Instant::now(), cpu_seconds());
+    for _ in 0..config.ticks {
+        time += 0.001;
+        for (c, client) in clients.iter_mut().enumerate() {
+            for _ in 0..config.k {
+                fill(&mut buffer, n, c);
+                n = n.wrapping_add(1);
+                client.send(&buffer).unwrap();
+                sent += 1;
+            }
+        }
+        server.update(time);
+        for index in 0..config.clients {
+            loop {
+                let Some(payload) = server.receive(index) else {
+                    break;
+                };
+                received += 1;
+                // The view borrows the server, so the echo goes through a reused buffer (a copy
+                // of up to 1200 bytes, no allocation).
+                let len = payload.len();
+                echo[..len].copy_from_slice(&payload);
+                drop(payload);
+                server.send(index, &echo[..len]).unwrap();
+            }
+        }
+        for (c, client) in clients.iter_mut().enumerate() {
+            client.update(time);
+            while let Some(payload) = client.receive() {
+                received += 1;
+                bad += u64::from(!check(&payload, config.p, c));
+            }
+        }
+    }
+    Sample {
+        connect_seconds,
+        received,
+        wall: wall0.elapsed().as_secs_f64(),
+        cpu: cpu_seconds() - cpu0,
+        lost: 2 * sent as i64 - received as i64,
+        bad,
+    }
+}
+
+fn run_031(config: Config) -> Sample {
+    use netcode::{ClientEvent, ServerEvent, UdpClient, UdpServer, NETCODE_MAX_PAYLOAD_SIZE};
+    let key = netcode::generate_key();
+    let mut server = UdpServer::new("127.0.0.1:0", config.clients, PROTOCOL_ID, &key).unwrap();
+    let mut clients: Vec<UdpClient> = (0..config.clients)
+        .map(|c| UdpClient::new(&server.generate_token(30, c as u64 + 1, None).unwrap()).unwrap())
+        .collect();
+    let mut packet = [0u8; NETCODE_MAX_PAYLOAD_SIZE];
+    let start = Instant::now();
+    let mut connected = 0;
+    while connected < config.clients
+        || clients
+            .iter()
+            .any(|c| c.get_state() != netcode::ClientState::Connected)
+    {
+        clients.iter_mut().for_each(|c| {
+            c.update(0.1);
+            while let Ok(Some(_)) = c.next_event(&mut packet) {}
+        });
+        server.update(0.1);
+        while let Ok(Some(event)) = server.next_event(&mut packet) {
+            connected += usize::from(matches!(event, ServerEvent::ClientConnect(_)));
+        }
+        assert!(start.elapsed().as_secs() < 60, "clients did not connect");
+    }
+    let connect_seconds = start.elapsed().as_secs_f64();
+    let mut buffer = vec![0u8; config.p];
+    let (mut received, mut bad, mut sent, mut n) = (0u64, 0u64, 0u64, 0u32);
+    let (wall0, cpu0) = (Instant::now(), cpu_seconds());
+    for _ in 0..config.ticks {
+        for (c, client) in clients.iter_mut().enumerate() {
+            for _ in 0..config.k {
+                fill(&mut buffer, n, c);
+                n = n.wrapping_add(1);
+                client.send(&buffer).unwrap();
+                sent += 1;
+            }
+        }
+        server.update(0.001);
+        while let Ok(Some(event)) = server.next_event(&mut packet) {
+            if let ServerEvent::Packet(id, len) = event {
+                received += 1;
+                server.send(id, &packet[..len]).unwrap();
+            }
+        }
+        for (c, client) in clients.iter_mut().enumerate() {
+            client.update(0.001);
+            while let Ok(Some(event)) = client.next_event(&mut packet) {
+                if let ClientEvent::Packet(len) = event {
+                    received += 1;
+                    bad += u64::from(!check(&packet[..len], config.p, c));
+                }
+            }
+        }
+    }
+    Sample {
+        connect_seconds,
+        received,
+        wall: wall0.elapsed().as_secs_f64(),
+        cpu: cpu_seconds() - cpu0,
+        lost: 2 * sent as i64 - received as i64,
+        bad,
+    }
+}
+
+fn run_c(config: Config) -> Sample {
+    let output = Command::new(env!("NETCODE_BENCH_C"))
+        .args([config.clients, config.k, config.p, config.ticks].map(|v| v.to_string()))
+        .output()
+        .expect("run the C benchmark");
+    assert!(
+        output.status.success(),
+        "the C benchmark failed: {:?}",
+        output
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let v: Vec<f64> = text
+        .split_whitespace()
+        .map(|f| f.parse().unwrap())
+        .collect();
+    Sample {
+        connect_seconds: v[0],
+        received: v[1] as u64,
+        wall: v[2],
+        cpu: v[3],
+        lost: v[4] as i64,
+        bad: v[5] as u64,
+    }
+}
+
+fn run_udp(config: Config) -> Sample {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    server.set_nonblocking(true).unwrap();
+    let server_address = server.local_addr().unwrap();
+    let clients: Vec<UdpSocket> = (0..config.clients)
+        .map(|_| {
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            socket.set_nonblocking(true).unwrap();
+            socket
+        })
+        .collect();
+    let mut buffer = vec![0u8; config.p];
+    let mut incoming = [0u8; 2048];
+    let (mut received, mut bad, mut sent, mut n) = (0u64, 0u64, 0u64, 0u32);
+    let (wall0, cpu0) = (Instant::now(), cpu_seconds());
+    for _ in 0..config.ticks {
+        for (c, client) in clients.iter().enumerate() {
+            for _ in 0..config.k {
+                fill(&mut buffer, n, c);
+                n = n.wrapping_add(1);
+                client.send_to(&buffer, server_address).unwrap();
+                sent += 1;
+            }
+        }
+        while let Ok((len, from)) = server.recv_from(&mut incoming) {
+            received += 1;
+            let _ = server.send_to(&incoming[..len], from);
+        }
+        for (c, client) in clients.iter().enumerate() {
+            while let Ok(len) = client.recv(&mut incoming) {
+                received += 1;
+                bad += u64::from(!check(&incoming[..len], config.p, c));
+            }
+        }
+    }
+    let _: SocketAddr = server_address;
+    Sample {
+        connect_seconds: 0.0,
+        received,
+        wall: wall0.elapsed().as_secs_f64(),
+        cpu: cpu_seconds() - cpu0,
+        lost: 2 * sent as i64 - received as i64,
+        bad,
+    }
+}
+
+fn run(variant: &str, config: Config) -> Sample {
+    match variant {
+        "crate" => run_crate(config),
+        "crate-0.3.1" => run_031(config),
+        "c" => run_c(config),
+        _ => run_udp(config),
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let reps: usize = args
+        .iter()
+        .position(|a| a == "--reps")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(if quick { 1 } else { 5 });
+    let write = args
+        .iter()
+        .position(|a| a == "--write")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let packets_per_run = if quick { 2_000 } else { 200_000 };
+    let clients: &[usize] = if quick { &[1, 16] } else { &[1, 16, 64, 256] };
+
+    let mut table = String::new();
+    table.push_str("| N | P | K | variant | packets/s median (min-max) | CPU µs/packet | connect s | lost | vs c | vs udp |\n");
+    table.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
+    for &n in clients {
+        for p in [100usize, 1000] {
+            // Few payloads per tick for many clients: the socket buffers hold one tick's traffic.
+            let k = if n >= 64 { 1 } else { 4 };
+            let ticks = (packets_per_run / (2 * n * k)).max(10);
+            let config = Config {
+                clients: n,
+                k,
+                p,
+                ticks,
+            };
+            let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); VARIANTS.len()];
+            for rep in 0..reps {
+                // Alternate the order, so drift in the machine's speed spreads over all variants.
+                for i in 0..VARIANTS.len() {
+                    let v = (i + rep) % VARIANTS.len();
+                    let sample = run(VARIANTS[v], config);
+                    assert_eq!(sample.bad, 0, "{}: payloads arrived altered", VARIANTS[v]);
+                    samples[v].push(sample);
+                }
+            }
+            let rate = |v: usize| {
+                median(
+                    &mut samples[v]
+                        .iter()
+                        .map(Sample::packets_per_second)
+                        .collect::<Vec<_>>(),
+                )
+            };
+            let (c_rate, udp_rate) = (rate(2), rate(3));
+            for (v, name) in VARIANTS.iter().enumerate() {
+                let mut rates: Vec<f64> =
+                    samples[v].iter().map(Sample::packets_per_second).collect();
+                let m = median(&mut rates);
+                let (lo, hi) = (rates[0], rates[rates.len() - 1]);
+                let cpu = median(
+                    &mut samples[v]
+                        .iter()
+                        .map(Sample::cpu_us_per_packet)
+                        .collect::<Vec<_>>(),
+                );
+                let connect = median(
+                    &mut samples[v]
+                        .iter()
+                        .map(|s| s.connect_seconds)
+                        .collect::<Vec<_>>(),
+                );
+                let lost: i64 = samples[v].iter().map(|s| s.lost).sum();
+                let line = format!(
+                    "| {n} | {p} | {k} | {name} | {m:.0} ({lo:.0}-{hi:.0}) | {cpu:.2} | {connect:.3} | {lost} | {:.3} | {:.3} |\n",
+                    m / c_rate,
+                    m / udp_rate
+                );
+                print!("{line}");
+                table.push_str(&line);
+            }
+        }
+    }
+    if let Some(path) = write {
+        let date = Command::new("date")
+            .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let begin = "<!-- results: begin -->";
+        let end = "<!-- results: end -->";
+        let results = format!("{begin}\nMeasured {date}, {reps} repetitions, {packets_per_run} packets per run.\n\n{table}{end}");
+        let updated = match (text.find(begin), text.find(end)) {
+            (Some(b), Some(e)) => format!("{}{}{}", &text[..b], results, &text[e + end.len()..]),
+            _ => format!("{text}\n{results}\n"),
+        };
+        std::fs::write(&path, updated).expect("write the results");
+        println!("wrote the table into {path}");
+    }
+}
