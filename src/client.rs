@@ -11,7 +11,7 @@ use netcode_sys as raw;
 use crate::address;
 use crate::init::{ensure_init, sync_log_threshold};
 use crate::payload::{Owner, Payload};
-use crate::server::{bind_error, check_payload, check_room};
+use crate::server::{bind_error, check_payload, sent};
 use crate::simulator::{NetworkSimulator, Transport};
 use crate::token::ConnectToken;
 use crate::{Error, NETCODE_CONNECT_TOKEN_PRIVATE_BYTES};
@@ -252,6 +252,8 @@ impl NetcodeClient {
         sync_log_threshold();
         let client = self.raw.as_ptr();
         let state_before = self.state();
+        // SAFETY: a live client. What it last sent before this update: a change is a keep-alive.
+        self.last_send = unsafe { raw::netcode_sys_client_last_send_time(client) };
         if std::mem::take(&mut self.connect_clock_pending) {
             // SAFETY: a live client; only its timestamps change.
             unsafe { raw::netcode_sys_client_start_connect_at(client, time) };
@@ -277,29 +279,13 @@ impl NetcodeClient {
     /// bytes) to the server.
     pub fn send(&mut self, payload: &[u8]) -> Result<(), Error> {
         check_payload(payload)?;
-        if !self.state().is_connected() {
-            return Err(Error::NotConnected);
-        }
         let client = self.raw.as_ptr();
-        // SAFETY: a live client; both functions only read.
-        let room = unsafe {
-            raw::netcode_sys_max_payload_bytes(raw::netcode_client_next_send_packet_sequence(
-                client,
-            ))
-        };
-        check_room(payload, room)?;
-        // SAFETY: a live client and a payload of 1..=1200 bytes that fits the packet at this
-        // sequence number; the C copies it.
-        self.transport.exclusive(|| unsafe {
-            raw::netcode_client_send_packet(
-                client,
-                payload.as_ptr().cast_mut(),
-                payload.len() as c_int,
-            )
+        // SAFETY: a live client; the shim checks the state and the room in the packet before
+        // the C copies the payload (1..=1200 bytes, valid for its length).
+        let result = self.transport.exclusive(|| unsafe {
+            raw::netcode_sys_client_send(client, payload.as_ptr(), payload.len() as c_int)
         });
-        // SAFETY: a live client. A payload is not a keep-alive: remember its send time.
-        self.last_send = unsafe { raw::netcode_sys_client_last_send_time(client) };
-        Ok(())
+        sent(result, payload.len(), Error::NotConnected)
     }
 
     /// The next payload from the server, if any: a view of the C's buffer, handed back when

@@ -309,6 +309,15 @@ impl NetcodeServer {
         }
         sync_log_threshold();
         let server = self.raw.as_ptr();
+        // What the C last sent each client before this update: a change is a keep-alive.
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if slot.client.is_some() {
+                // SAFETY: a live server; index < max_clients.
+                slot.last_send = unsafe {
+                    raw::netcode_sys_server_client_last_send_time(server, index as c_int)
+                };
+            }
+        }
         // SAFETY: a live server; the transport lock covers the simulator.
         self.transport
             .exclusive(|| unsafe { raw::netcode_server_update(server, time) });
@@ -436,29 +445,17 @@ impl NetcodeServer {
         check_payload(payload)?;
         self.connected_slot(client_index)?;
         let server = self.raw.as_ptr();
-        let c_index = client_index as c_int;
-        // SAFETY: a live server and a connected slot; both functions only read.
-        let room = unsafe {
-            raw::netcode_sys_max_payload_bytes(raw::netcode_sys_server_next_payload_sequence(
-                server, c_index,
-            ))
-        };
-        check_room(payload, room)?;
-        // SAFETY: a live, running server; the slot holds a client; the payload is 1..=1200
-        // bytes and fits the packet at this sequence number; the C copies it.
-        self.transport.exclusive(|| unsafe {
-            raw::netcode_server_send_packet(
+        // SAFETY: a live, running server; the shim checks the slot and the room in the packet
+        // before the C copies the payload (1..=1200 bytes, valid for its length).
+        let result = self.transport.exclusive(|| unsafe {
+            raw::netcode_sys_server_send(
                 server,
-                c_index,
-                payload.as_ptr().cast_mut(),
+                client_index as c_int,
+                payload.as_ptr(),
                 payload.len() as c_int,
             )
         });
-        // A payload is not a keep-alive: remember the send time it set.
-        // SAFETY: as above.
-        self.slots[client_index].last_send =
-            unsafe { raw::netcode_sys_server_client_last_send_time(server, c_index) };
-        Ok(())
+        sent(result, payload.len(), Error::NoClientInSlot(client_index))
     }
 
     /// The next payload from the client in `client_index`, if any: a view of the C's buffer,
@@ -684,16 +681,16 @@ pub(crate) fn check_payload(payload: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// Refuses a payload that the next packet cannot carry: netcode.c would overflow its buffer.
-pub(crate) fn check_room(payload: &[u8], room: c_int) -> Result<(), Error> {
-    let max = usize::try_from(room).unwrap_or(0);
-    if payload.len() > max {
-        Err(Error::PayloadTooLongForSequence {
-            len: payload.len(),
-            max,
-        })
-    } else {
-        Ok(())
+/// The result of the shim's checked send: sent, not connected (`not_connected`), or the room
+/// the packet had (netcode.c would have overflowed its buffer).
+pub(crate) fn sent(result: c_int, len: usize, not_connected: Error) -> Result<(), Error> {
+    match result {
+        raw::NETCODE_SYS_SENT => Ok(()),
+        raw::NETCODE_SYS_NOT_CONNECTED => Err(not_connected),
+        room => Err(Error::PayloadTooLongForSequence {
+            len,
+            max: usize::try_from(room).unwrap_or(0),
+        }),
     }
 }
 

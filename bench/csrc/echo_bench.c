@@ -33,29 +33,8 @@ static double cpu( void )
     return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }
 
-/* Payload n of client c: byte i is (i + n + c) & 0xFF, the first 4 bytes n. */
-static void fill( uint8_t * data, int bytes, uint32_t n, int c )
-{
-    int i;
-    for ( i = 0; i < bytes; ++i )
-        data[i] = (uint8_t) ( i + n + c );
-    if ( bytes >= 4 )
-        memcpy( data, &n, 4 );
-}
-
-static int check( const uint8_t * data, int bytes, int expected_bytes, int c )
-{
-    uint32_t n = 0;
-    int i;
-    if ( bytes != expected_bytes )
-        return 0;
-    if ( bytes >= 4 )
-        memcpy( &n, data, 4 );
-    for ( i = 4; i < bytes; ++i )
-        if ( data[i] != (uint8_t) ( i + n + c ) )
-            return 0;
-    return 1;
-}
+void bench_fill( uint8_t * data, int bytes, uint32_t n, int c );
+int bench_check( const uint8_t * data, int bytes, int expected_bytes, int c );
 
 int main( int argc, char ** argv )
 {
@@ -105,7 +84,7 @@ int main( int argc, char ** argv )
         {
             for ( i = 0; i < k; ++i )
             {
-                fill( payload, p, n++, c );
+                bench_fill( payload, p, n++, c );
                 netcode_client_send_packet( client[c], payload, p );
                 sent++;
             }
@@ -137,7 +116,7 @@ int main( int argc, char ** argv )
                     break;
                 /* The client index in the server is the connect order here. */
                 received++;
-                if ( !check( packet, bytes, p, c ) )
+                if ( !bench_check( packet, bytes, p, c ) )
                     bad++;
                 netcode_client_free_packet( client[c], packet );
             }

@@ -62,29 +62,40 @@ fn unsafe_zeroed_rusage() -> libc::rusage {
     unsafe { std::mem::zeroed() }
 }
 
-/// Payload n of client c: byte i is (i + n + c) & 0xFF, the first 4 bytes n.
+extern "C" {
+    fn bench_fill(data: *mut u8, bytes: libc::c_int, n: u32, c: libc::c_int);
+    fn bench_check(
+        data: *const u8,
+        bytes: libc::c_int,
+        expected_bytes: libc::c_int,
+        c: libc::c_int,
+    ) -> libc::c_int;
+}
+
+/// Payload n of client c (csrc/payload.c: the same code in every variant).
 fn fill(buffer: &mut [u8], n: u32, c: usize) {
-    for (i, byte) in buffer.iter_mut().enumerate() {
-        *byte = (i as u32).wrapping_add(n).wrapping_add(c as u32) as u8;
-    }
-    if buffer.len() >= 4 {
-        buffer[..4].copy_from_slice(&n.to_le_bytes());
+    // SAFETY: the C writes exactly buffer.len() bytes.
+    unsafe {
+        bench_fill(
+            buffer.as_mut_ptr(),
+            buffer.len() as libc::c_int,
+            n,
+            c as libc::c_int,
+        )
     }
 }
 
+/// Whether `data` is an intact payload of P bytes from client c (csrc/payload.c).
 fn check(data: &[u8], p: usize, c: usize) -> bool {
-    if data.len() != p {
-        return false;
+    // SAFETY: the C reads exactly data.len() bytes.
+    unsafe {
+        bench_check(
+            data.as_ptr(),
+            data.len() as libc::c_int,
+            p as libc::c_int,
+            c as libc::c_int,
+        ) == 1
     }
-    let n = if p >= 4 {
-        u32::from_le_bytes(data[..4].try_into().unwrap())
-    } else {
-        0
-    };
-    data.iter()
-        .enumerate()
-        .skip(4)
-        .all(|(i, &b)| b == (i as u32).wrapping_add(n).wrapping_add(c as u32) as u8)
 }
 
 fn run_crate(config: Config) -> Sample {

@@ -367,6 +367,28 @@ uint64_t netcode_sys_server_next_payload_sequence( struct netcode_server_t * ser
     return server->client_sequence[client_index] + ( server->client_confirmed[client_index] ? 0 : 1 );
 }
 
+int netcode_sys_server_send( struct netcode_server_t * server, int client_index, const uint8_t * payload, int payload_bytes )
+{
+    if ( !netcode_server_client_connected( server, client_index ) )
+        return NETCODE_SYS_NOT_CONNECTED;
+    int room = netcode_sys_max_payload_bytes( netcode_sys_server_next_payload_sequence( server, client_index ) );
+    if ( payload_bytes < 1 || payload_bytes > room )
+        return room;
+    netcode_server_send_packet( server, client_index, (uint8_t*) payload, payload_bytes );
+    return NETCODE_SYS_SENT;
+}
+
+int netcode_sys_client_send( struct netcode_client_t * client, const uint8_t * payload, int payload_bytes )
+{
+    if ( client->state != NETCODE_CLIENT_STATE_CONNECTED )
+        return NETCODE_SYS_NOT_CONNECTED;
+    int room = netcode_sys_max_payload_bytes( client->sequence );
+    if ( payload_bytes < 1 || payload_bytes > room )
+        return room;
+    netcode_client_send_packet( client, (uint8_t*) payload, payload_bytes );
+    return NETCODE_SYS_SENT;
+}
+
 void netcode_sys_client_set_sequence( struct netcode_client_t * client, uint64_t sequence )
 {
     client->sequence = sequence;

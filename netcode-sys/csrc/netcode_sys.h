@@ -141,6 +141,16 @@ int netcode_sys_max_payload_bytes( uint64_t sequence );
    sends a keep-alive before it while the client has not confirmed its connection), or 0. */
 uint64_t netcode_sys_server_next_payload_sequence( struct netcode_server_t * server, int client_index );
 
+/* netcode_server_send_packet and netcode_client_send_packet, checked: they send only to a
+   connected client (or, for a client, while connected) a payload of 1 to
+   netcode_sys_max_payload_bytes bytes for the packet's sequence number. Return
+   NETCODE_SYS_SENT, NETCODE_SYS_NOT_CONNECTED, or the room left (0 to 1200) when the payload is
+   too long or empty, in which case nothing is sent. */
+#define NETCODE_SYS_SENT -1
+#define NETCODE_SYS_NOT_CONNECTED -2
+int netcode_sys_server_send( struct netcode_server_t * server, int client_index, const uint8_t * payload, int payload_bytes );
+int netcode_sys_client_send( struct netcode_client_t * client, const uint8_t * payload, int payload_bytes );
+
 /* For tests: sets the sequence number of the client's next packet, or of the server's next
    packet to the client in `client_index` (to reach long-running connections quickly). */
 void netcode_sys_client_set_sequence( struct netcode_client_t * client, uint64_t sequence );

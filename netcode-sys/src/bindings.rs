@@ -40,6 +40,8 @@ pub const NETCODE_SYS_CONNECTION_PAYLOAD_PACKET: i32 = 5;
 pub const NETCODE_SYS_CONNECTION_DISCONNECT_PACKET: i32 = 6;
 pub const NETCODE_SYS_CHALLENGE_TOKEN_BYTES: i32 = 300;
 pub const NETCODE_SYS_MAX_PACKET_BYTES: i32 = 1220;
+pub const NETCODE_SYS_SENT: i32 = -1;
+pub const NETCODE_SYS_NOT_CONNECTED: i32 = -2;
 unsafe extern "C" {
     pub fn netcode_init() -> ::libc::c_int;
 }
@@ -309,6 +311,21 @@ unsafe extern "C" {
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> u64;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_send(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+        payload: *const u8,
+        payload_bytes: ::libc::c_int,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_send(
+        client: *mut netcode_client_t,
+        payload: *const u8,
+        payload_bytes: ::libc::c_int,
+    ) -> ::libc::c_int;
 }
 unsafe extern "C" {
     pub fn netcode_sys_client_set_sequence(client: *mut netcode_client_t, sequence: u64);
