@@ -1,6 +1,6 @@
 //! The idiomatic server: [`NetcodeServer`].
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::raw::c_int;
@@ -170,6 +170,8 @@ pub struct NetcodeServer {
     protocol_id: u64,
     private_key: [u8; NETCODE_KEY_BYTES],
     slots: Vec<Slot>,
+    /// The slot of each connected client's id (reserved for max_clients: no allocation later).
+    slot_of_id: HashMap<u64, usize>,
     changes: Vec<Change>,
     /// Clients disconnected by `disconnect` since the last update: reported by the next one.
     disconnected_by_call: Vec<ClientInfo>,
@@ -278,6 +280,7 @@ impl NetcodeServer {
             public_address,
             protocol_id: config.protocol_id,
             private_key: config.private_key,
+            slot_of_id: HashMap::with_capacity(config.max_clients),
             slots: vec![
                 Slot {
                     client: None,
@@ -371,6 +374,7 @@ impl NetcodeServer {
             let slot = &mut self.slots[index];
             if let Some(gone) = slot.client.filter(|_| !unchanged) {
                 slot.client = None;
+                self.slot_of_id.remove(&gone.id);
                 // SAFETY: a live server; index < max_clients.
                 unsafe { free_queued_payloads(server, c_index) };
                 self.changes.push(Change::Disconnected(gone));
@@ -410,6 +414,7 @@ impl NetcodeServer {
                 };
                 slot.client = Some(client);
                 slot.last_send = last_send;
+                self.slot_of_id.insert(id, index);
                 self.changes.push(Change::Connected { client, user_data });
             }
         }
@@ -481,6 +486,7 @@ impl NetcodeServer {
         // SAFETY: as above.
         unsafe { free_queued_payloads(server, c_index) };
         self.slots[client_index].client = None;
+        self.slot_of_id.remove(&client.id);
         self.disconnected_by_call.push(client);
         Ok(())
     }
@@ -504,7 +510,7 @@ impl NetcodeServer {
 
     /// The slot of the connected client with this id.
     pub fn client_index(&self, client_id: u64) -> Option<usize> {
-        self.clients().find(|c| c.id == client_id).map(|c| c.index)
+        self.slot_of_id.get(&client_id).copied()
     }
 
     /// The user data from the connect token of the client in `client_index`.
