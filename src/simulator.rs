@@ -197,6 +197,7 @@ pub(crate) enum Transport {
 impl Transport {
     /// Runs `f`, a C call that may send or receive, with exclusive use of the simulator if
     /// there is one.
+    #[inline]
     pub(crate) fn exclusive<T>(&self, f: impl FnOnce() -> T) -> T {
         match self {
             Transport::Udp => f(),

@@ -9,6 +9,7 @@
 //! - `udp`: raw UDP echo without any protocol or crypto (the floor).
 //!
 //!     cargo run --release -p netcode-bench -- [--quick] [--reps N] [--write BENCHMARKS.md]
+//!     cargo run --release -p netcode-bench -- [--quick] --only VARIANT N P   (one run, to profile)
 //!
 //! Prints a table of medians (min-max) of payload packets per second (both directions) and CPU
 //! microseconds per packet, and the ratios crate/c, crate-0.3.1/c, crate/udp.
@@ -337,6 +338,26 @@ fn main() {
         .cloned();
     let packets_per_run = if quick { 2_000 } else { 200_000 };
     let clients: &[usize] = if quick { &[1, 16] } else { &[1, 16, 64, 256] };
+    // --only VARIANT N P: one run of one configuration, for a profiler (callgrind, perf).
+    if let Some(i) = args.iter().position(|a| a == "--only") {
+        let arg = |k: usize| args.get(i + k).cloned().unwrap_or_default();
+        let (n, p): (usize, usize) = (arg(2).parse().unwrap_or(16), arg(3).parse().unwrap_or(100));
+        let k = if n >= 64 { 1 } else { 4 };
+        let config = Config {
+            clients: n,
+            k,
+            p,
+            ticks: (packets_per_run / (2 * n * k)).max(10),
+        };
+        let sample = run(&arg(1), config);
+        println!(
+            "{} packets, {:.3} s, {:.2} µs CPU per packet",
+            sample.received,
+            sample.wall,
+            sample.cpu_us_per_packet()
+        );
+        return;
+    }
 
     let mut table = String::new();
     table.push_str("| N | P | K | variant | packets/s median (min-max) | CPU µs/packet | connect s | lost | vs c | vs udp |\n");
