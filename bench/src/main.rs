@@ -8,8 +8,10 @@
 //! - `c`: the same scenario in plain C against the same libnetcode.a (csrc/echo_bench.c);
 //! - `udp`: raw UDP echo without any protocol or crypto (the floor).
 //!
-//!     cargo run --release -p netcode-bench -- [--quick] [--reps N] [--write BENCHMARKS.md]
-//!     cargo run --release -p netcode-bench -- [--quick] --only VARIANT N P   (one run, to profile)
+//! ```text
+//! cargo run --release -p netcode-bench -- [--quick] [--reps N] [--write BENCHMARKS.md]
+//! cargo run --release -p netcode-bench -- [--quick] --only VARIANT N P   (one run, to profile)
+//! ```
 //!
 //! Prints a table of medians (min-max) of payload packets per second (both directions) and CPU
 //! microseconds per packet, and the ratios crate/c, crate-0.3.1/c, crate/udp.
