@@ -22,25 +22,34 @@ use std::time::Instant;
 
 use netcode::{ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
 
-const PROTOCOL_ID: u64 = 0x42;
-const VARIANTS: [&str; 4] = ["crate", "crate-0.3.1", "c", "udp"];
+pub(crate) const PROTOCOL_ID: u64 = 0x42;
+mod peers;
+
+const VARIANTS: [&str; 6] = [
+    "crate",
+    "crate-0.3.1",
+    "c",
+    "udp",
+    "netcode-official",
+    "renetcode",
+];
 
 #[derive(Clone, Copy)]
-struct Config {
-    clients: usize,
-    k: usize,
-    p: usize,
-    ticks: usize,
+pub(crate) struct Config {
+    pub clients: usize,
+    pub k: usize,
+    pub p: usize,
+    pub ticks: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Sample {
-    connect_seconds: f64,
-    received: u64,
-    wall: f64,
-    cpu: f64,
-    lost: i64,
-    bad: u64,
+pub(crate) struct Sample {
+    pub connect_seconds: f64,
+    pub received: u64,
+    pub wall: f64,
+    pub cpu: f64,
+    pub lost: i64,
+    pub bad: u64,
 }
 
 impl Sample {
@@ -52,7 +61,7 @@ impl Sample {
     }
 }
 
-fn cpu_seconds() -> f64 {
+pub(crate) fn cpu_seconds() -> f64 {
     let mut usage: libc::rusage = unsafe_zeroed_rusage();
     // SAFETY: getrusage writes one rusage through a valid pointer.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
@@ -76,7 +85,7 @@ extern "C" {
 }
 
 /// Payload n of client c (csrc/payload.c: the same code in every variant).
-fn fill(buffer: &mut [u8], n: u32, c: usize) {
+pub(crate) fn fill(buffer: &mut [u8], n: u32, c: usize) {
     // SAFETY: the C writes exactly buffer.len() bytes.
     unsafe {
         bench_fill(
@@ -89,7 +98,7 @@ fn fill(buffer: &mut [u8], n: u32, c: usize) {
 }
 
 /// Whether `data` is an intact payload of P bytes from client c (csrc/payload.c).
-fn check(data: &[u8], p: usize, c: usize) -> bool {
+pub(crate) fn check(data: &[u8], p: usize, c: usize) -> bool {
     // SAFETY: the C reads exactly data.len() bytes.
     unsafe {
         bench_check(
@@ -315,6 +324,8 @@ fn run(variant: &str, config: Config) -> Sample {
         "crate" => run_crate(config),
         "crate-0.3.1" => run_031(config),
         "c" => run_c(config),
+        "netcode-official" => peers::run_official(config),
+        "renetcode" => peers::run_renetcode(config),
         _ => run_udp(config),
     }
 }
@@ -362,8 +373,10 @@ fn main() {
     }
 
     let mut table = String::new();
-    table.push_str("| N | P | K | variant | packets/s median (min-max) | CPU µs/packet | connect s | lost | vs c | vs udp |\n");
-    table.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
+    table.push_str(
+        "| N | P | K | variant | packets/s median (min-max) | CPU µs/packet | connect s | lost | vs c | vs best pure-Rust | vs udp |\n",
+    );
+    table.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for &n in clients {
         for p in [100usize, 1000] {
             // Few payloads per tick for many clients: the socket buffers hold one tick's traffic.
@@ -394,6 +407,7 @@ fn main() {
                 )
             };
             let (c_rate, udp_rate) = (rate(2), rate(3));
+            let best_rust = rate(4).max(rate(5));
             for (v, name) in VARIANTS.iter().enumerate() {
                 let mut rates: Vec<f64> =
                     samples[v].iter().map(Sample::packets_per_second).collect();
@@ -413,8 +427,9 @@ fn main() {
                 );
                 let lost: i64 = samples[v].iter().map(|s| s.lost).sum();
                 let line = format!(
-                    "| {n} | {p} | {k} | {name} | {m:.0} ({lo:.0}-{hi:.0}) | {cpu:.2} | {connect:.3} | {lost} | {:.3} | {:.3} |\n",
+                    "| {n} | {p} | {k} | {name} | {m:.0} ({lo:.0}-{hi:.0}) | {cpu:.2} | {connect:.3} | {lost} | {:.3} | {:.3} | {:.3} |\n",
                     m / c_rate,
+                    m / best_rust,
                     m / udp_rate
                 );
                 print!("{line}");
