@@ -23,6 +23,7 @@ use std::time::Instant;
 use netcode::{ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
 
 pub(crate) const PROTOCOL_ID: u64 = 0x42;
+mod chart;
 mod peers;
 
 const VARIANTS: [&str; 6] = [
@@ -273,17 +274,32 @@ fn run_c(config: Config) -> Sample {
     }
 }
 
+/// A nonblocking UDP socket on 127.0.0.1 with the buffer sizes the reference C asks for
+/// (1 MiB each way), so that every variant's sockets are alike.
+pub(crate) fn udp_socket() -> UdpSocket {
+    use std::os::fd::AsRawFd;
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let size: libc::c_int = 1024 * 1024;
+    for option in [libc::SO_SNDBUF, libc::SO_RCVBUF] {
+        // SAFETY: setsockopt on a valid socket with a pointer to an int and its size.
+        unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                option,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+    }
+    socket
+}
+
 fn run_udp(config: Config) -> Sample {
-    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
-    server.set_nonblocking(true).unwrap();
+    let server = udp_socket();
     let server_address = server.local_addr().unwrap();
-    let clients: Vec<UdpSocket> = (0..config.clients)
-        .map(|_| {
-            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-            socket.set_nonblocking(true).unwrap();
-            socket
-        })
-        .collect();
+    let clients: Vec<UdpSocket> = (0..config.clients).map(|_| udp_socket()).collect();
     let mut buffer = vec![0u8; config.p];
     let mut incoming = [0u8; 2048];
     let (mut received, mut bad, mut sent, mut n) = (0u64, 0u64, 0u64, 0u32);
@@ -373,6 +389,7 @@ fn main() {
     }
 
     let mut table = String::new();
+    let mut groups: Vec<(String, Vec<f64>)> = Vec::new();
     table.push_str(
         "| N | P | K | variant | packets/s median (min-max) | CPU µs/packet | connect s | lost | vs c | vs best pure-Rust | vs udp |\n",
     );
@@ -408,6 +425,10 @@ fn main() {
             };
             let (c_rate, udp_rate) = (rate(2), rate(3));
             let best_rust = rate(4).max(rate(5));
+            groups.push((
+                format!("{n}/{p}"),
+                (0..VARIANTS.len()).map(rate).collect::<Vec<_>>(),
+            ));
             for (v, name) in VARIANTS.iter().enumerate() {
                 let mut rates: Vec<f64> =
                     samples[v].iter().map(Sample::packets_per_second).collect();
@@ -452,6 +473,13 @@ fn main() {
             _ => format!("{text}\n{results}\n"),
         };
         std::fs::write(&path, updated).expect("write the results");
+        let chart = std::path::Path::new(&path).with_extension("svg");
+        std::fs::write(
+            &chart,
+            chart::svg(&format!("netcode benchmarks, {date}"), &VARIANTS, &groups),
+        )
+        .expect("write the chart");
+        println!("drew the chart into {}", chart.display());
         println!("wrote the table into {path}");
     }
 }

@@ -5,7 +5,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::{check, cpu_seconds, fill, Config, Sample, PROTOCOL_ID};
+use crate::{check, cpu_seconds, fill, udp_socket, Config, Sample, PROTOCOL_ID};
 
 pub fn run_official(config: Config) -> Sample {
     use netcode_official::{generate_connect_token, generate_key, Client, ClientState, Server};
@@ -89,8 +89,7 @@ pub fn run_renetcode(config: Config) -> Sample {
         ServerConfig, ServerResult,
     };
     let key: [u8; 32] = netcode::generate_key();
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_nonblocking(true).unwrap();
+    let socket = udp_socket();
     let address = socket.local_addr().unwrap();
     let mut time = Duration::from_secs(1);
     let mut server = NetcodeServer::new(ServerConfig {
@@ -120,8 +119,7 @@ pub fn run_renetcode(config: Config) -> Sample {
                 },
             )
             .unwrap();
-            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-            socket.set_nonblocking(true).unwrap();
+            let socket = udp_socket();
             (client, socket)
         })
         .collect();
