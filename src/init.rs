@@ -20,11 +20,14 @@ pub(crate) fn ensure_init() -> Result<(), Error> {
         let ok = unsafe { raw::netcode_init() } == 1;
         if ok {
             // SAFETY: log_line is a valid callback for the whole process lifetime. The C's own
-            // level is set once here, before any handle exists; from now on only the shim's
-            // atomic threshold changes (see sync_log_threshold).
+            // level is set once, here, before any handle exists (so before any other thread
+            // can read it: it is a plain int): lines above the level `log` allows now are
+            // never even passed on, which keeps the C's per-packet debug lines off the hot
+            // path. Later, only the shim's atomic threshold changes (sync_log_threshold), so a
+            // logger installed after the first handle sees only lines up to this level.
             unsafe {
                 raw::netcode_sys_set_log_callback(Some(log_line));
-                raw::netcode_log_level(raw::NETCODE_LOG_LEVEL_DEBUG);
+                raw::netcode_log_level(c_level(log::max_level()));
             }
         }
         ok
@@ -40,7 +43,13 @@ pub(crate) fn ensure_init() -> Result<(), Error> {
 /// Lets through the C's log lines that the `log` crate's current maximum level can show, so
 /// that lines nobody reads are never formatted. Called on every update (one atomic store).
 pub(crate) fn sync_log_threshold() {
-    let level = match log::max_level() {
+    // SAFETY: an atomic store in the shim; callable from any thread.
+    unsafe { raw::netcode_sys_set_log_threshold(c_level(log::max_level())) };
+}
+
+/// The C's level that lets through the lines `log` can show at `filter`.
+fn c_level(filter: log::LevelFilter) -> i32 {
+    match filter {
         log::LevelFilter::Off => raw::NETCODE_LOG_LEVEL_NONE,
         // The C's levels run NONE < INFO < ERROR < DEBUG, so errors bring info lines along;
         // `log` filters those itself.
@@ -48,9 +57,7 @@ pub(crate) fn sync_log_threshold() {
             raw::NETCODE_LOG_LEVEL_ERROR
         }
         log::LevelFilter::Debug | log::LevelFilter::Trace => raw::NETCODE_LOG_LEVEL_DEBUG,
-    };
-    // SAFETY: an atomic store in the shim; callable from any thread.
-    unsafe { raw::netcode_sys_set_log_threshold(level) };
+    }
 }
 
 /// Receives each log line of the C, without its newline, under the target `netcode`.

@@ -82,7 +82,10 @@
 //! Every argument is checked before it reaches the C, which would otherwise `assert` (or,
 //! built without assertions, misbehave): payload sizes, slot indices, `max_clients`, tokens,
 //! addresses. Handles are `Send` (not `Sync`); the C library is initialized once per process.
-//! The C's log lines go to the [`log`] crate under the target `netcode`.
+//! The C's log lines go to the [`log`] crate under the target `netcode`. Install your logger
+//! before creating the first server or client: the C's own level is fixed then, from
+//! [`log::max_level`], so that its per-packet debug lines cost nothing when nobody reads them
+//! (lowering the level later still filters them).
 #![deny(missing_docs)]
 
 mod address;

@@ -356,6 +356,9 @@ _Static_assert( NETCODE_SYS_CONNECTION_DISCONNECT_PACKET == NETCODE_CONNECTION_D
 
 int netcode_sys_max_payload_bytes( uint64_t sequence )
 {
+    /* Up to 3 sequence bytes, the whole payload fits: the common case, first. */
+    if ( sequence < ( 1ULL << 24 ) )
+        return NETCODE_MAX_PAYLOAD_BYTES;
     int room = NETCODE_MAX_PACKET_BYTES - 1 - netcode_sequence_number_bytes_required( sequence ) - NETCODE_MAC_BYTES;
     return room < NETCODE_MAX_PAYLOAD_BYTES ? room : NETCODE_MAX_PAYLOAD_BYTES;
 }
