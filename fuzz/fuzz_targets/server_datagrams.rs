@@ -1,47 +1,7 @@
-//! Arbitrary datagrams into a server with a connected client, through the simulator: raw
-//! bytes from the client's address and from strangers, and packets of any type and sequence
-//! encrypted with the client's real key (so the C's logic behind the MAC check is reached).
+//! Arbitrary datagrams into a server with a connected client, through the simulator
+//! (see `netcode_fuzz::datagrams`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netcode_fuzz::{Input, Pair};
 
-fuzz_target!(|data: &[u8]| {
-    let mut pair = Pair::connected();
-    let key = pair.token.client_to_server_key;
-    let stranger = "[::1]:50001".parse().unwrap();
-    let mut input = Input(data);
-    while !input.is_empty() {
-        match input.byte() % 4 {
-            0 => {
-                let n = usize::from(input.byte()) * 5;
-                let datagram = input.bytes(n).to_vec();
-                pair.simulator
-                    .send_raw(pair.client_address, pair.server_address, &datagram);
-            }
-            1 => {
-                let n = usize::from(input.byte()) * 5;
-                let datagram = input.bytes(n).to_vec();
-                pair.simulator
-                    .send_raw(stranger, pair.server_address, &datagram);
-            }
-            2 => {
-                let (packet_type, sequence) = (input.byte(), input.u64());
-                let n = usize::from(input.byte()) * 5;
-                let body = input.bytes(n).to_vec();
-                if let Some(packet) = pair.encrypted(packet_type, sequence, &body, &key) {
-                    pair.simulator
-                        .send_raw(pair.client_address, pair.server_address, &packet);
-                }
-            }
-            _ => pair.step(f64::from(input.byte()) / 50.0),
-        }
-    }
-    pair.step(0.1);
-    assert!(pair.server.num_connected_clients() <= 2);
-    for index in 0..2 {
-        while let Some(payload) = pair.server.receive(index) {
-            assert!(!payload.is_empty() && payload.len() <= 1200);
-        }
-    }
-});
+fuzz_target!(|data: &[u8]| netcode_fuzz::datagrams(netcode_fuzz::Side::Server, data));

@@ -114,3 +114,64 @@ impl<'a> Input<'a> {
         taken
     }
 }
+
+/// Which side the datagram targets feed.
+#[derive(Clone, Copy)]
+pub enum Side {
+    Server,
+    Client,
+}
+
+/// The datagram targets: the input is a list of records, each raw bytes from the peer's
+/// address, raw bytes from a stranger, a packet of any type and sequence encrypted with the
+/// peer's real key (so the C's logic behind the MAC check is reached), or a tick.
+pub fn datagrams(side: Side, data: &[u8]) {
+    let mut pair = Pair::connected();
+    let (from, to, key) = match side {
+        Side::Server => (
+            pair.client_address,
+            pair.server_address,
+            pair.token.client_to_server_key,
+        ),
+        Side::Client => (
+            pair.server_address,
+            pair.client_address,
+            pair.token.server_to_client_key,
+        ),
+    };
+    let stranger = "[::1]:50001".parse().unwrap();
+    let mut input = Input(data);
+    while !input.is_empty() {
+        match input.byte() % 4 {
+            0 => {
+                let n = usize::from(input.byte()) * 5;
+                let datagram = input.bytes(n).to_vec();
+                pair.simulator.send_raw(from, to, &datagram);
+            }
+            1 => {
+                let n = usize::from(input.byte()) * 5;
+                let datagram = input.bytes(n).to_vec();
+                pair.simulator.send_raw(stranger, to, &datagram);
+            }
+            2 => {
+                let (packet_type, sequence) = (input.byte(), input.u64());
+                let n = usize::from(input.byte()) * 5;
+                let body = input.bytes(n).to_vec();
+                if let Some(packet) = pair.encrypted(packet_type, sequence, &body, &key) {
+                    pair.simulator.send_raw(from, to, &packet);
+                }
+            }
+            _ => pair.step(f64::from(input.byte()) / 50.0),
+        }
+    }
+    pair.step(0.1);
+    assert!(pair.server.num_connected_clients() <= 2);
+    for index in 0..2 {
+        while let Some(payload) = pair.server.receive(index) {
+            assert!(!payload.is_empty() && payload.len() <= 1200);
+        }
+    }
+    while let Some(payload) = pair.client.receive() {
+        assert!(!payload.is_empty() && payload.len() <= 1200);
+    }
+}
