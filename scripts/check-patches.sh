@@ -13,6 +13,7 @@ tests=(
   "netcode-sys patches connect_token_lifetime_starts_at_connect"           # 0004 connect start time
   "netcode replay_window a_forged_sequence_number_does_not_knock_out_a_connected_client"  # 0005 replay window
   "netcode-interop leaks clean_disconnects_leak_nothing"                 # 0006 disconnect packet leak
+  "netcode-sys patches a_slot_keeps_no_payloads_of_a_client_that_left"      # 0007 queue outlives client
 )
 
 status=0

@@ -375,8 +375,6 @@ impl NetcodeServer {
             if let Some(gone) = slot.client.filter(|_| !unchanged) {
                 slot.client = None;
                 self.slot_of_id.remove(&gone.id);
-                // SAFETY: a live server; index < max_clients.
-                unsafe { free_queued_payloads(server, c_index) };
                 self.changes.push(Change::Disconnected(gone));
             }
             if unchanged {
@@ -391,11 +389,10 @@ impl NetcodeServer {
                 }
             } else if reused {
                 log::warn!(target: "netcode", "dropped client {id:#x} in slot {index}: its connect token was already used");
-                // SAFETY: a live, running server and a connected slot: freed without sending
-                // disconnect packets, which would reuse nonces once more.
+                // SAFETY: a live, running server and a connected slot: freed (its queue too,
+                // patch 0007) without sending disconnect packets, which would reuse nonces.
                 self.transport.exclusive(|| unsafe {
                     raw::netcode_server_disconnect_client_internal(server, c_index, 0);
-                    free_queued_payloads(server, c_index);
                 });
             } else if connected {
                 // SAFETY: a live server; the client is connected, so its address and user data
@@ -479,12 +476,11 @@ impl NetcodeServer {
         let client = self.connected_slot(client_index)?;
         let server = self.raw.as_ptr();
         let c_index = client_index as c_int;
-        // SAFETY: a live, running server, an index < max_clients; then its queue is emptied.
+        // SAFETY: a live, running server and an index < max_clients. The C frees the slot and
+        // its unread payloads (patch 0007).
         self.transport.exclusive(|| unsafe {
             raw::netcode_server_disconnect_client(server, c_index);
         });
-        // SAFETY: as above.
-        unsafe { free_queued_payloads(server, c_index) };
         self.slots[client_index].client = None;
         self.slot_of_id.remove(&client.id);
         self.disconnected_by_call.push(client);
@@ -527,10 +523,7 @@ impl NetcodeServer {
 
     /// How many clients are connected.
     pub fn num_connected_clients(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|slot| slot.client.is_some())
-            .count()
+        self.slot_of_id.len()
     }
 
     /// The number of client slots.
@@ -650,24 +643,6 @@ impl fmt::Debug for NetcodeServer {
             .field("max_clients", &self.slots.len())
             .field("connected", &self.num_connected_clients())
             .finish_non_exhaustive()
-    }
-}
-
-/// Frees what the C still queues for a slot whose client left: the C would hand it to the
-/// slot's next client.
-///
-/// # Safety
-/// `server` must be live and running, and `client_index` below its max_clients.
-unsafe fn free_queued_payloads(server: *mut raw::netcode_server_t, client_index: c_int) {
-    let mut bytes = 0;
-    let mut sequence = 0;
-    loop {
-        let packet =
-            raw::netcode_server_receive_packet(server, client_index, &mut bytes, &mut sequence);
-        if packet.is_null() {
-            break;
-        }
-        raw::netcode_server_free_packet(server, packet);
     }
 }
 

@@ -4,7 +4,7 @@
 //! This crate compiles the reference's `netcode.c`, from sources whose SHA-256 the build
 //! checks, with a small patch set of our own (`patches/`, each documented there: IPv4 on
 //! little-endian machines, an out-of-bounds replay-protection pointer, IPv6 addresses with
-//! short ports, the connect token's lifetime, the replay window updated before the MAC check, a leaked disconnect packet) and a shim (`csrc/netcode_sys.c`) that reaches
+//! short ports, the connect token's lifetime, the replay window updated before the MAC check, a leaked disconnect packet, a slot's queue outliving its client) and a shim (`csrc/netcode_sys.c`) that reaches
 //! the internals `netcode.h` does not declare: the network simulator, connect tokens with
 //! chosen fields, binding port 0, observing keep-alives and denials, and routing log lines.
 //! libsodium comes from `libsodium-sys` (built from source, or the system's with the

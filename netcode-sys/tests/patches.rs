@@ -77,3 +77,39 @@ fn connect_token_lifetime_starts_at_connect() {
         "state {state} (-6: connect token expired) for a token that lives 30 s"
     );
 }
+
+/// Patch 0007. A client sends a payload and disconnects; the server processes both in one
+/// update. Unpatched, the payload stays queued in the freed slot, for its next client.
+#[test]
+fn a_slot_keeps_no_payloads_of_a_client_that_left() {
+    let session = Simulated::new(0.0, 1);
+    let mut time = 0.0;
+    // SAFETY: the session's handles are alive; slot 0 is within max_clients (1).
+    unsafe {
+        while netcode_client_state(session.client) != NETCODE_CLIENT_STATE_CONNECTED {
+            session.step(time);
+            time += 0.1;
+            assert!(time < 5.0, "the client did not connect");
+        }
+        let mut payload = [9u8; 100];
+        netcode_client_send_packet(session.client, payload.as_mut_ptr(), payload.len() as i32);
+        netcode_client_disconnect(session.client);
+        netcode_network_simulator_update(session.simulator, time);
+        netcode_server_update(session.server, time);
+        assert_eq!(
+            netcode_server_client_connected(session.server, 0),
+            0,
+            "the client left"
+        );
+        let (mut bytes, mut sequence) = (0, 0);
+        let stale = netcode_server_receive_packet(session.server, 0, &mut bytes, &mut sequence);
+        let found = !stale.is_null();
+        if found {
+            netcode_server_free_packet(session.server, stale);
+        }
+        assert!(
+            !found,
+            "the freed slot still holds a payload of the client that left"
+        );
+    }
+}
