@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "[::]:0".parse()?
     };
     let mut client = NetcodeClient::new(bind)?;
-    client.on_state_change(|from, to| println!("{from} -> {to}"));
+    client.on_state_change(|change| println!("{} -> {}", change.from, change.to));
     client.connect(&token)?;
     println!("client {client_id:#x} connecting to {server}");
 

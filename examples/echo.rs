@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use netcode::{ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
+use netcode::{server::Event, ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
 
 const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
 const CLIENTS: u64 = 3;
@@ -24,22 +24,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut server = NetcodeServer::new(
         ServerConfig::new(server_bind.parse()?, PROTOCOL_ID, key).max_clients(8),
     )?;
-    server.on_client_connect(|client, _| {
-        println!(
-            "server: client {} connected from {} (slot {})",
-            client.id, client.address, client.index
-        )
-    });
-    server.on_client_disconnect(|client| {
-        println!("server: client {} left slot {}", client.id, client.index)
-    });
     println!("server: listening on {}", server.local_address());
 
     let mut clients = Vec::new();
     for id in 1..=CLIENTS {
         let token = server.generate_token(30, id, None)?;
         let mut client = NetcodeClient::new(client_bind.parse()?)?;
-        client.on_state_change(move |from, to| println!("client {id}: {from} -> {to}"));
+        client.on_state_change(move |change| {
+            println!("client {id}: {} -> {}", change.from, change.to)
+        });
         client.connect(&token)?;
         clients.push((id, client, 0usize, false));
     }
@@ -58,16 +51,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             client.update(time);
         }
         server.update(time);
+        while let Some(event) = server.next_event() {
+            match event {
+                Event::Connected { client, .. } => println!(
+                    "server: client {} connected from {} ({})",
+                    client.id, client.address, client.session
+                ),
+                Event::Disconnected { client, reason } => {
+                    println!("server: client {} left: {reason}", client.id)
+                }
+            }
+        }
 
         // The server echoes every payload back to its sender.
         for index in 0..server.max_clients() {
+            let Some(client) = server.client(index) else {
+                continue;
+            };
             loop {
-                let Some(payload) = server.receive(index) else {
+                let Some(payload) = server.receive(client.session) else {
                     break;
                 };
                 let message = payload.to_vec();
                 drop(payload);
-                server.send(index, &message)?;
+                server.send(client.session, &message)?;
             }
         }
 
@@ -93,6 +100,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // One more update lets the server see the last disconnects.
     server.update(start.elapsed().as_secs_f64());
+    while let Some(event) = server.next_event() {
+        if let Event::Disconnected { client, reason } = event {
+            println!("server: client {} left: {reason}", client.id);
+        }
+    }
     println!(
         "done: {} clients connected, exchanged {MESSAGES} messages each, and left",
         CLIENTS

@@ -28,11 +28,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut server = NetcodeServer::new(ServerConfig::new(bind, DEMO_PROTOCOL_ID, DEMO_KEY))?;
     server.on_client_connect(|c, _| {
         println!(
-            "client {:#x} connected from {} (slot {})",
-            c.id, c.address, c.index
+            "client {:#x} connected from {} ({})",
+            c.id, c.address, c.session
         )
     });
-    server.on_client_disconnect(|c| println!("client {:#x} disconnected (slot {})", c.id, c.index));
+    server.on_client_disconnect(|c, reason| println!("client {:#x} left: {reason}", c.id));
     println!(
         "echo server on {} ({} slots); Ctrl-C stops it",
         server.local_address(),
@@ -47,13 +47,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         server.update(time);
         for index in 0..server.max_clients() {
+            let Some(client) = server.client(index) else {
+                continue;
+            };
             loop {
-                let Some(payload) = server.receive(index) else {
+                let Some(payload) = server.receive(client.session) else {
                     break;
                 };
                 let message = payload.to_vec();
                 drop(payload);
-                server.send(index, &message)?;
+                server.send(client.session, &message)?;
             }
         }
         std::thread::sleep(Duration::from_millis(10));

@@ -9,12 +9,14 @@ use std::ptr::NonNull;
 use netcode_sys as raw;
 
 use crate::address;
-use crate::init::{ensure_init, sync_log_threshold};
-use crate::payload::{Owner, Payload};
-use crate::server::{bind_error, check_payload, sent};
+use crate::ffi::{bind_error, check_payload, sent};
+use crate::init::{ensure_init, flush_log, sync_log_level};
+use crate::limits::NETCODE_CONNECT_TOKEN_PRIVATE_BYTES;
+use crate::payload::Payload;
+use crate::server::DisconnectReason;
 use crate::simulator::{NetworkSimulator, Transport};
 use crate::token::ConnectToken;
-use crate::{Error, NETCODE_CONNECT_TOKEN_PRIVATE_BYTES};
+use crate::Error;
 
 /// Every state of the reference client. The negative ones in the C are the errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -104,7 +106,28 @@ impl fmt::Display for ConnectionState {
     }
 }
 
-type StateCallback = Box<dyn FnMut(ConnectionState, ConnectionState) + Send>;
+/// A change of a client's state, recorded by the C where it happened: read with
+/// [`NetcodeClient::next_event`] after [`update`](NetcodeClient::update) (or
+/// [`connect`](NetcodeClient::connect), [`disconnect`](NetcodeClient::disconnect)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StateChange {
+    /// The state before.
+    pub from: ConnectionState,
+    /// The state after.
+    pub to: ConnectionState,
+    /// For a change to [`ConnectionState::Disconnected`] or
+    /// [`ConnectionState::ConnectionTimedOut`]: why the connection ended. The other error
+    /// states are their own reason.
+    pub reason: Option<DisconnectReason>,
+}
+
+/// A client event as the C recorded it; keep-alives only when the 0.3.1 API asks for them.
+pub(crate) enum Recorded {
+    StateChanged(StateChange),
+    KeepAliveSent,
+}
+
+type StateCallback = Box<dyn FnMut(StateChange) + Send>;
 
 /// A client: connects with a [`ConnectToken`], trying its servers in order, then exchanges
 /// payloads with the server that accepted it.
@@ -117,7 +140,7 @@ type StateCallback = Box<dyn FnMut(ConnectionState, ConnectionState) + Send>;
 /// let token = server.generate_token(30, 1, None).unwrap();
 ///
 /// let mut client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
-/// client.on_state_change(|from, to| println!("{from} -> {to}"));
+/// client.on_state_change(|change| println!("{} -> {}", change.from, change.to));
 /// client.connect(&token).unwrap();
 ///
 /// let mut time = 0.0;
@@ -134,10 +157,11 @@ pub struct NetcodeClient {
     raw: NonNull<raw::netcode_client_t>,
     transport: Transport,
     local_address: SocketAddr,
-    /// The state as of the end of the last update: what callbacks have been told.
-    reported_state: ConnectionState,
-    last_send: f64,
-    keep_alive_sent: bool,
+    /// How many of the C's queued events were already there when the last update returned:
+    /// the next update discards those still unread (unless `keep_unread`).
+    unread_at_update: usize,
+    /// Keep unread events across updates (the 0.3.1 API reads every one of them).
+    keep_unread: bool,
     on_state_change: Option<StateCallback>,
     /// Set by `connect`: the next update starts the connect's clocks at its time.
     connect_clock_pending: bool,
@@ -162,6 +186,7 @@ impl NetcodeClient {
         let created = unsafe {
             raw::netcode_client_create_internal(bind.as_ptr().cast_mut(), 0.0, std::ptr::null_mut())
         };
+        flush_log();
         let raw = NonNull::new(created).ok_or_else(|| bind_error(bind_address))?;
         // SAFETY: a live client.
         let port = unsafe { raw::netcode_sys_client_port(raw.as_ptr()) };
@@ -192,7 +217,9 @@ impl NetcodeClient {
                 transport.simulator_ptr(),
             )
         };
-        let raw = NonNull::new(created).ok_or(Error::SimulatedAddressNeedsPort(address))?;
+        flush_log();
+        // The address is well formed and has a port, so only an allocation can have failed.
+        let raw = NonNull::new(created).ok_or(Error::OutOfMemory)?;
         Ok(Self::from_raw(raw, transport, address))
     }
 
@@ -205,9 +232,8 @@ impl NetcodeClient {
             raw,
             transport,
             local_address,
-            reported_state: ConnectionState::Disconnected,
-            last_send: 0.0,
-            keep_alive_sent: false,
+            unread_at_update: 0,
+            keep_unread: false,
             on_state_change: None,
             connect_clock_pending: false,
             used_tokens: VecDeque::with_capacity(USED_TOKENS),
@@ -242,18 +268,24 @@ impl NetcodeClient {
         Ok(())
     }
 
-    /// Receives packets, sends requests or keep-alives, gives up on timeouts, and then calls
-    /// the state-change closure if the state changed. `time` is in seconds on a clock of your
-    /// choice that only moves forward; a time that is not finite is ignored.
+    /// Receives packets, sends requests or keep-alives, gives up on timeouts, and then hands
+    /// the state changes to the closure, if there is one (see
+    /// [`on_state_change`](NetcodeClient::on_state_change)); otherwise they wait for
+    /// [`next_event`](NetcodeClient::next_event) until the next update, which discards those
+    /// still unread. `time` is in seconds on a clock of your choice that only moves forward; a
+    /// time that is not finite is ignored.
     pub fn update(&mut self, time: f64) {
         if !time.is_finite() {
             return;
         }
-        sync_log_threshold();
+        sync_log_level();
         let client = self.raw.as_ptr();
-        let state_before = self.state();
-        // SAFETY: a live client. What it last sent before this update: a change is a keep-alive.
-        self.last_send = unsafe { raw::netcode_sys_client_last_send_time(client) };
+        if !self.keep_unread {
+            for _ in 0..std::mem::take(&mut self.unread_at_update) {
+                // SAFETY: a live client.
+                unsafe { raw::netcode_sys_client_pop_event(client) };
+            }
+        }
         if std::mem::take(&mut self.connect_clock_pending) {
             // SAFETY: a live client; only its timestamps change.
             unsafe { raw::netcode_sys_client_start_connect_at(client, time) };
@@ -261,18 +293,69 @@ impl NetcodeClient {
         // SAFETY: a live client; the transport lock covers the simulator.
         self.transport
             .exclusive(|| unsafe { raw::netcode_client_update(client, time) });
-        let state = self.state();
-        // SAFETY: a live client.
-        let last_send = unsafe { raw::netcode_sys_client_last_send_time(client) };
-        self.keep_alive_sent =
-            last_send != self.last_send && state_before.is_connected() && state.is_connected();
-        self.last_send = last_send;
-        let previous = std::mem::replace(&mut self.reported_state, state);
-        if previous != state {
-            if let Some(callback) = self.on_state_change.as_mut() {
-                callback(previous, state);
+        if self.on_state_change.is_some() {
+            // SAFETY: a live client.
+            for _ in 0..unsafe { raw::netcode_sys_client_num_events(client) } {
+                match self.peek() {
+                    Some(Recorded::StateChanged(change)) => {
+                        self.pop();
+                        if let Some(callback) = self.on_state_change.as_mut() {
+                            callback(change);
+                        }
+                    }
+                    // SAFETY: a live client with at least one queued event.
+                    _ => unsafe { raw::netcode_sys_client_requeue_event(client) },
+                }
             }
         }
+        // SAFETY: a live client.
+        self.unread_at_update = unsafe { raw::netcode_sys_client_num_events(client) } as usize;
+    }
+
+    /// The next state change, oldest first, or `None`. Changes are kept until the next
+    /// [`update`](NetcodeClient::update) (those of `connect` and `disconnect`, until the one
+    /// after).
+    pub fn next_event(&mut self) -> Option<StateChange> {
+        loop {
+            match self.read()? {
+                Recorded::StateChanged(change) => return Some(change),
+                Recorded::KeepAliveSent => continue,
+            }
+        }
+    }
+
+    /// The oldest queued event, removed from the queue.
+    pub(crate) fn read(&mut self) -> Option<Recorded> {
+        let recorded = self.peek()?;
+        self.pop();
+        Some(recorded)
+    }
+
+    fn peek(&self) -> Option<Recorded> {
+        // SAFETY: a live client; the event is read before any other call on the client.
+        let event = unsafe { raw::netcode_sys_client_peek_event(self.raw.as_ptr()).as_ref()? };
+        Some(match event.type_ {
+            raw::NETCODE_SYS_CLIENT_EVENT_KEEP_ALIVE_SENT => Recorded::KeepAliveSent,
+            _ => Recorded::StateChanged(StateChange {
+                from: ConnectionState::from_raw(event.from),
+                to: ConnectionState::from_raw(event.to),
+                reason: DisconnectReason::from_raw(event.reason),
+            }),
+        })
+    }
+
+    fn pop(&mut self) {
+        // SAFETY: a live client.
+        unsafe { raw::netcode_sys_client_pop_event(self.raw.as_ptr()) };
+        self.unread_at_update = self.unread_at_update.saturating_sub(1);
+    }
+
+    /// Makes the C record keep-alives sent, and keeps unread events across updates: for the
+    /// 0.3.1 API, which reports them all.
+    pub(crate) fn record_everything(&mut self) {
+        self.keep_unread = true;
+        // SAFETY: a live client.
+        unsafe { raw::netcode_sys_client_record_info_events(self.raw.as_ptr(), 1) };
     }
 
     /// Sends `payload` (1 to [`NETCODE_MAX_PAYLOAD_SIZE`](crate::NETCODE_MAX_PAYLOAD_SIZE)
@@ -292,7 +375,7 @@ impl NetcodeClient {
     /// dropped.
     pub fn receive(&mut self) -> Option<Payload<'_>> {
         // SAFETY: a live client; the payload borrows self mutably, so it cannot outlive it.
-        unsafe { Payload::receive(Owner::Client(self.raw), 0) }
+        unsafe { Payload::from_client(self.raw) }
     }
 
     /// Disconnects, telling the server (with the reference's redundant disconnect packets);
@@ -327,27 +410,23 @@ impl NetcodeClient {
         self.local_address
     }
 
-    /// Calls `callback(from, to)` from [`update`](NetcodeClient::update) whenever the state at
-    /// the end of an update differs from the one before. Replaces any earlier callback.
+    /// Lets `callback` take every state change: [`update`](NetcodeClient::update) calls it
+    /// for each, in order, and `next_event` no longer returns them. Replaces any earlier
+    /// callback.
     ///
     /// The closure must be `Send + 'static`, and it cannot borrow the client:
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0597
     /// # use netcode::NetcodeClient;
     /// let mut client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
     /// let mut states = Vec::new();
-    /// client.on_state_change(|_, to| states.push(to)); // borrows `states`: not 'static
+    /// client.on_state_change(|change| states.push(change.to)); // borrows `states`: not 'static
     /// ```
     pub fn on_state_change<F>(&mut self, callback: F)
     where
-        F: FnMut(ConnectionState, ConnectionState) + Send + 'static,
+        F: FnMut(StateChange) + Send + 'static,
     {
         self.on_state_change = Some(Box::new(callback));
-    }
-
-    /// Whether the last update sent a keep-alive (for the 0.3.1 API).
-    pub(crate) fn keep_alive_sent(&self) -> bool {
-        self.keep_alive_sent
     }
 
     /// The C handle, for calls this crate does not wrap. It stays valid as long as `self`;

@@ -5,19 +5,18 @@
 //! `next_event` hands out one event per call until it returns `Ok(None)`. MIGRATING.md lists
 //! every difference from 0.3.1 a program could notice.
 
-use std::collections::VecDeque;
+use std::collections::HashMap;
 use std::io;
 use std::marker::PhantomData;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 
 use crate::address;
+use crate::client::Recorded as ClientRecorded;
 use crate::error::{CreateError, PacketError, SendError, UpdateError};
-use crate::server::Change;
+use crate::limits::{NETCODE_KEY_BYTES, NETCODE_MAX_PAYLOAD_SIZE, NETCODE_USER_DATA_BYTES};
+use crate::server::{DisconnectReason, Recorded, Session};
 use crate::token::{ConnectToken, GenerateError};
-use crate::{
-    ConnectionState, Error, NetcodeClient, NetcodeServer, ServerConfig, NETCODE_KEY_BYTES,
-    NETCODE_MAX_PAYLOAD_SIZE, NETCODE_USER_DATA_BYTES,
-};
+use crate::{ConnectionState, Error, NetcodeClient, NetcodeServer, ServerConfig};
 
 /// A server on a UDP socket (0.3.1 API).
 pub type UdpServer = Server<UdpSocket, ()>;
@@ -97,17 +96,6 @@ impl From<ConnectionState> for State {
     }
 }
 
-/// Events the server has found but `next_event` has not handed out yet.
-// The user data stays inline, as in `Change`: no allocation per connect.
-#[allow(clippy::large_enum_variant)]
-enum Pending {
-    Event(ServerEvent),
-    Connect(u64, [u8; NETCODE_USER_DATA_BYTES]),
-}
-
-/// Events waiting beyond this many (a program that never drains them) are dropped, oldest first.
-const MAX_PENDING: usize = 4 * crate::NETCODE_MAX_CLIENTS;
-
 /// A netcode server (0.3.1 API). `I` and `S` only keep 0.3.1's type parameters: use
 /// [`UdpServer`].
 ///
@@ -131,9 +119,9 @@ const MAX_PENDING: usize = 4 * crate::NETCODE_MAX_CLIENTS;
 pub struct Server<I = UdpSocket, S = ()> {
     inner: NetcodeServer,
     time: f64,
-    pending: VecDeque<Pending>,
-    /// Slots whose disconnect was asked for with `disconnect`: 0.3.1 reported no event for it.
-    quiet_disconnect: Vec<bool>,
+    /// The session of each client id that `next_event` reported connected: a cache written only
+    /// from the events, for `send` and `disconnect` by id (reserved for every slot up front).
+    sessions: HashMap<u64, Session>,
     /// The slot whose payloads `next_event` hands out next.
     packet_slot: usize,
     _socket: PhantomData<fn() -> (I, S)>,
@@ -156,12 +144,12 @@ impl Server<UdpSocket, ()> {
             )
         })?;
         let config = ServerConfig::new(address, protocol_id, *private_key).max_clients(max_clients);
-        let inner = NetcodeServer::new(config)?;
+        let mut inner = NetcodeServer::new(config)?;
+        inner.record_everything();
         Ok(Server {
-            quiet_disconnect: vec![false; inner.max_clients()],
+            sessions: HashMap::with_capacity(inner.max_clients()),
             inner,
             time: 0.0,
-            pending: VecDeque::new(),
             packet_slot: 0,
             _socket: PhantomData,
         })
@@ -190,11 +178,11 @@ impl<I, S> Server<I, S> {
         if packet.is_empty() || packet.len() > NETCODE_MAX_PAYLOAD_SIZE {
             return Err(SendError::PacketSize);
         }
-        let index = self
-            .inner
-            .client_index(client_id)
+        let session = *self
+            .sessions
+            .get(&client_id)
             .ok_or(SendError::InvalidClientId)?;
-        self.inner.send(index, packet).map_err(|err| match err {
+        self.inner.send(session, packet).map_err(|err| match err {
             Error::PayloadTooLongForSequence { .. } => SendError::PacketSize,
             _ => SendError::InvalidClientId,
         })?;
@@ -208,51 +196,49 @@ impl<I, S> Server<I, S> {
             self.time += elapsed;
         }
         self.inner.update(self.time);
-        for _ in 0..self.inner.denied_last_update().min(MAX_PENDING as u64) {
-            push_bounded(
-                &mut self.pending,
-                Pending::Event(ServerEvent::ClientSlotFull),
-            );
-        }
-        for change in self.inner.changes() {
-            let pending = match change {
-                Change::Connected { client, user_data } => Pending::Connect(client.id, *user_data),
-                Change::Disconnected(client) => {
-                    if std::mem::take(&mut self.quiet_disconnect[client.index]) {
-                        continue;
-                    }
-                    Pending::Event(ServerEvent::ClientDisconnect(client.id))
-                }
-                Change::KeepAliveSent(client) => {
-                    Pending::Event(ServerEvent::SentKeepAlive(client.id))
-                }
-            };
-            push_bounded(&mut self.pending, pending);
-        }
         self.packet_slot = 0;
     }
 
-    /// The next event, or `Ok(None)` when there are no more until the next update. A
-    /// payload, or a connecting client's user data, is copied to the start of `out_packet`.
+    /// The next event, or `Ok(None)` when there are no more until the next update: first what
+    /// happened, in order, then the payloads, slot by slot. A payload, or a connecting
+    /// client's user data, is copied to the start of `out_packet`.
     pub fn next_event(
         &mut self,
         out_packet: &mut [u8; NETCODE_MAX_PAYLOAD_SIZE],
     ) -> Result<Option<ServerEvent>, UpdateError> {
-        if let Some(pending) = self.pending.pop_front() {
-            return Ok(Some(match pending {
-                Pending::Event(event) => event,
-                Pending::Connect(id, user_data) => {
-                    out_packet[..NETCODE_USER_DATA_BYTES].copy_from_slice(&user_data);
-                    ServerEvent::ClientConnect(id)
+        let sessions = &mut self.sessions;
+        while let Some(event) = self.inner.read(|recorded| match recorded {
+            Recorded::Connected(client, user_data) => {
+                sessions.insert(client.id, client.session);
+                out_packet[..NETCODE_USER_DATA_BYTES].copy_from_slice(user_data);
+                Some(ServerEvent::ClientConnect(client.id))
+            }
+            Recorded::Disconnected(client, reason) => {
+                if sessions.get(&client.id) == Some(&client.session) {
+                    sessions.remove(&client.id);
                 }
-            }));
+                // 0.3.1 reported no event for its own `disconnect`.
+                (reason != DisconnectReason::Local)
+                    .then_some(ServerEvent::ClientDisconnect(client.id))
+            }
+            Recorded::KeepAliveSent(client) => Some(ServerEvent::SentKeepAlive(client.id)),
+            Recorded::Denied => Some(ServerEvent::ClientSlotFull),
+        }) {
+            if event.is_some() {
+                return Ok(event);
+            }
         }
         while self.packet_slot < self.inner.max_clients() {
             let Some(client) = self.inner.client(self.packet_slot) else {
                 self.packet_slot += 1;
                 continue;
             };
-            match self.inner.receive(self.packet_slot) {
+            // A client whose connect is not reported yet cannot be; its payloads wait for it.
+            if self.sessions.get(&client.id) != Some(&client.session) {
+                self.packet_slot += 1;
+                continue;
+            }
+            match self.inner.receive(client.session) {
                 Some(payload) => {
                     out_packet[..payload.len()].copy_from_slice(&payload);
                     return Ok(Some(ServerEvent::Packet(client.id, payload.len())));
@@ -265,10 +251,9 @@ impl<I, S> Server<I, S> {
 
     /// Disconnects the client with this id (it is told); unknown ids are ignored.
     pub fn disconnect(&mut self, client_id: u64) -> Result<(), SendError> {
-        if let Some(index) = self.inner.client_index(client_id) {
-            if self.inner.disconnect(index).is_ok() {
-                self.quiet_disconnect[index] = true;
-            }
+        if let Some(session) = self.sessions.get(&client_id) {
+            // A client that left already has nothing to disconnect.
+            let _ = self.inner.disconnect(*session);
         }
         Ok(())
     }
@@ -279,21 +264,14 @@ impl<I, S> Server<I, S> {
     }
 }
 
-fn push_bounded(pending: &mut VecDeque<Pending>, event: Pending) {
-    if pending.len() >= MAX_PENDING {
-        pending.pop_front();
-    }
-    pending.push_back(event);
-}
-
 /// A netcode client (0.3.1 API). `I` and `S` only keep 0.3.1's type parameters: use
 /// [`UdpClient`].
 pub struct Client<I = UdpSocket, S = ()> {
     inner: NetcodeClient,
     time: f64,
+    /// The last state `next_event` reported: 0.3.1's states are coarser than the reference's,
+    /// and a change between two that map to one is not reported.
     reported: State,
-    pending_state: Option<State>,
-    keep_alive: bool,
     _socket: PhantomData<fn() -> (I, S)>,
 }
 
@@ -309,15 +287,15 @@ impl Client<UdpSocket, ()> {
                 Error::Bind { source, .. } => SendError::SocketError(source),
                 other => SendError::SocketError(io::Error::other(other)),
             })?;
+        inner.record_everything();
         inner.connect(token).map_err(|_| {
             SendError::PacketEncodeError(PacketError::new("the connect token cannot be written"))
         })?;
         Ok(Client {
+            // Connecting is where a 0.3.1 client starts, not a change it reports.
             reported: inner.state().into(),
             inner,
             time: 0.0,
-            pending_state: None,
-            keep_alive: false,
             _socket: PhantomData,
         })
     }
@@ -331,25 +309,26 @@ impl<I, S> Client<I, S> {
             self.time += elapsed;
         }
         self.inner.update(self.time);
-        let state = State::from(self.inner.state());
-        if state != self.reported {
-            self.reported = state;
-            self.pending_state = Some(state);
-        }
-        self.keep_alive = self.inner.keep_alive_sent();
     }
 
-    /// The next event, or `Ok(None)` when there are no more until the next update. A payload
-    /// is copied to the start of `payload`.
+    /// The next event, or `Ok(None)` when there are no more until the next update: state
+    /// changes and keep-alives in the order they happened, then the payloads. A payload is
+    /// copied to the start of `payload`.
     pub fn next_event(
         &mut self,
         payload: &mut [u8; NETCODE_MAX_PAYLOAD_SIZE],
     ) -> Result<Option<ClientEvent>, UpdateError> {
-        if let Some(state) = self.pending_state.take() {
-            return Ok(Some(ClientEvent::NewState(state)));
-        }
-        if std::mem::take(&mut self.keep_alive) {
-            return Ok(Some(ClientEvent::SentKeepAlive));
+        while let Some(recorded) = self.inner.read() {
+            match recorded {
+                ClientRecorded::StateChanged(change) => {
+                    let state = State::from(change.to);
+                    if state != self.reported {
+                        self.reported = state;
+                        return Ok(Some(ClientEvent::NewState(state)));
+                    }
+                }
+                ClientRecorded::KeepAliveSent => return Ok(Some(ClientEvent::SentKeepAlive)),
+            }
         }
         Ok(self.inner.receive().map(|received| {
             payload[..received.len()].copy_from_slice(&received);
@@ -372,6 +351,7 @@ impl<I, S> Client<I, S> {
     /// Disconnects from the server (it is told).
     pub fn disconnect(&mut self) -> Result<(), SendError> {
         self.inner.disconnect();
+        // 0.3.1 reported no new state for its own disconnect.
         self.reported = self.inner.state().into();
         Ok(())
     }

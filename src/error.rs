@@ -9,7 +9,8 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use crate::{NETCODE_MAX_CLIENTS, NETCODE_MAX_PAYLOAD_SIZE};
+use crate::limits::{NETCODE_MAX_CLIENTS, NETCODE_MAX_PAYLOAD_SIZE};
+use crate::server::Session;
 
 /// What went wrong in the idiomatic API, and what to do about it.
 #[derive(Debug)]
@@ -30,10 +31,9 @@ pub enum Error {
         /// The most this connection can send now (1195 to 1199).
         max: usize,
     },
-    /// No client is connected in this slot (or it is beyond `max_clients`).
-    NoClientInSlot(usize),
-    /// No connected client has this id.
-    UnknownClientId(u64),
+    /// The client of this session is not connected any more (it left, timed out or was
+    /// disconnected), or never was.
+    ClientNotConnected(Session),
     /// The client is not connected, so it cannot send.
     NotConnected,
     /// A socket could not be bound to this address.
@@ -50,6 +50,8 @@ pub enum Error {
     /// This client already connected with this token. A token opens one session: a second one
     /// would reuse its keys with the same packet sequence numbers (AEAD nonces). Get a new token.
     TokenAlreadyUsed,
+    /// The C could not allocate a client or server.
+    OutOfMemory,
     /// A connect token could not be written for the C (no server address, or more than
     /// [`NETCODE_MAX_SERVERS_PER_CONNECT`](crate::NETCODE_MAX_SERVERS_PER_CONNECT)).
     InvalidToken,
@@ -77,12 +79,12 @@ impl fmt::Display for Error {
                 "a payload of {len} bytes no longer fits in a packet on this connection: after 2^24 \
                  packets its sequence numbers are longer, leaving room for {max} bytes; send at most that"
             ),
-            Error::NoClientInSlot(i) => write!(
+            Error::ClientNotConnected(session) => write!(
                 f,
-                "no client is connected in slot {i}; use the indices the server reports (clients(), \
-                 the connect callback)"
+                "the client of session {session} is not connected any more (it left, timed out or \
+                 was disconnected); sessions are never reused, so drop it when its Disconnected \
+                 event arrives"
             ),
-            Error::UnknownClientId(id) => write!(f, "no connected client has the id {id:#x}"),
             Error::NotConnected => write!(
                 f,
                 "the client is not connected; wait until state() is Connected before sending"
@@ -98,6 +100,7 @@ impl fmt::Display for Error {
                 "this connect token was already used by this client; a token opens one session \
                  (reusing it would reuse encryption nonces), so get a new token from the backend"
             ),
+            Error::OutOfMemory => write!(f, "the reference C could not allocate memory"),
             Error::InvalidToken => write!(
                 f,
                 "the connect token lists no server address or more than the reference allows; \

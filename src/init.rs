@@ -1,14 +1,15 @@
-//! One process-wide initialization of the reference C, and its log lines routed to `log`.
+//! One process-wide initialization of the reference C, and its log lines handed to `log`.
 
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_int, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
 use netcode_sys as raw;
 
 use crate::Error;
 
-/// Initializes the C library once per process, thread-safely, and brings the log threshold up
-/// to date. Every constructor calls it.
+/// Initializes the C library once per process, thread-safely, and brings its log level up to
+/// date. Every constructor calls it.
 ///
 /// The library is never terminated: `netcode_term` only resets a flag (and calls `WSACleanup`
 /// on Windows), and a later `netcode_init` would have to race with handles still alive.
@@ -16,35 +17,28 @@ pub(crate) fn ensure_init() -> Result<(), Error> {
     static INIT: OnceLock<bool> = OnceLock::new();
     let ok = *INIT.get_or_init(|| {
         // SAFETY: OnceLock runs this exactly once per process, so netcode_init (which asserts
-        // on a second call) is called once, before any other C function of the crate.
-        let ok = unsafe { raw::netcode_init() } == 1;
-        if ok {
-            // SAFETY: log_line is a valid callback for the whole process lifetime. The C's own
-            // level is set once, here, before any handle exists (so before any other thread
-            // can read it: it is a plain int): lines above the level `log` allows now are
-            // never even passed on, which keeps the C's per-packet debug lines off the hot
-            // path. Later, only the shim's atomic threshold changes (sync_log_threshold), so a
-            // logger installed after the first handle sees only lines up to this level.
-            unsafe {
-                raw::netcode_sys_set_log_callback(Some(log_line));
-                raw::netcode_log_level(c_level(log::max_level()));
-            }
+        // on a second call) is called once, before any other C function of the crate. The
+        // shim's capture flag is an atomic: from now on the C's lines wait in a buffer of the
+        // thread that made them until flush_log takes them.
+        unsafe {
+            raw::netcode_sys_log_capture(1);
+            raw::netcode_init() == 1
         }
-        ok
     });
     if ok {
-        sync_log_threshold();
+        sync_log_level();
         Ok(())
     } else {
         Err(Error::Init)
     }
 }
 
-/// Lets through the C's log lines that the `log` crate's current maximum level can show, so
-/// that lines nobody reads are never formatted. Called on every update (one atomic store).
-pub(crate) fn sync_log_threshold() {
+/// Sets the C's log level (an atomic in the shim, patch 0009) to what the `log` crate's
+/// maximum level can show now, so that lines nobody reads are never formatted. Called by every
+/// constructor and update: a logger installed at any time gets every line from then on.
+pub(crate) fn sync_log_level() {
     // SAFETY: an atomic store in the shim; callable from any thread.
-    unsafe { raw::netcode_sys_set_log_threshold(c_level(log::max_level())) };
+    unsafe { raw::netcode_sys_set_log_level(c_level(log::max_level())) };
 }
 
 /// The C's level that lets through the lines `log` can show at `filter`.
@@ -60,20 +54,57 @@ fn c_level(filter: log::LevelFilter) -> i32 {
     }
 }
 
-/// Receives each log line of the C, without its newline, under the target `netcode`.
-extern "C" fn log_line(level: c_int, line: *const c_char) {
-    // A panicking logger must not unwind into C.
-    let _ = std::panic::catch_unwind(|| {
+/// Hands the C's lines that this thread's calls left in the shim's buffer to the `log` crate,
+/// under the target `netcode`. Called after every C call that may log, once the call has
+/// returned (and any simulator lock is released), so the logger runs outside the C and may do
+/// anything, call this crate included. A logger that panics loses its line, nothing else.
+#[inline]
+pub(crate) fn flush_log() {
+    let mut level: c_int = 0;
+    loop {
+        // SAFETY: the shim returns this thread's oldest line, NUL-terminated, valid until the
+        // next C call on this thread: it is copied out before the logger (which may make such
+        // calls) runs.
+        let line = unsafe { raw::netcode_sys_log_next(&mut level) };
         if line.is_null() {
-            return;
+            break;
         }
-        // SAFETY: the shim passes a NUL-terminated buffer that lives for this call.
-        let text = unsafe { CStr::from_ptr(line) }.to_string_lossy();
+        let mut copy = [0u8; raw::NETCODE_SYS_LOG_LINE_BYTES as usize];
+        // SAFETY: as above; the shim cuts lines to fit NETCODE_SYS_LOG_LINE_BYTES with the NUL.
+        let bytes = unsafe { CStr::from_ptr(line) }.to_bytes();
+        let len = bytes.len().min(copy.len());
+        copy[..len].copy_from_slice(&bytes[..len]);
         let level = match level {
             raw::NETCODE_LOG_LEVEL_ERROR => log::Level::Error,
             raw::NETCODE_LOG_LEVEL_INFO => log::Level::Info,
             _ => log::Level::Debug,
         };
-        log::log!(target: "netcode", level, "{text}");
-    });
+        let text = String::from_utf8_lossy(&copy[..len]);
+        guarded(|| log::log!(target: "netcode", level, "{text}"));
+    }
+    // SAFETY: reads and resets a counter of this thread's buffer.
+    let dropped = unsafe { raw::netcode_sys_log_take_dropped() };
+    if dropped > 0 {
+        guarded(
+            || log::warn!(target: "netcode", "{dropped} log lines of the C were dropped: its buffer was full"),
+        );
+    }
+}
+
+/// Runs a logger call, containing a panic, and the panic of a panic payload's drop: neither may
+/// leave this function.
+fn guarded(f: impl FnOnce()) {
+    let mut payload = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(()) => return,
+        Err(payload) => payload,
+    };
+    // Dropping a payload runs foreign code that may panic again, with a new payload.
+    for _ in 0..8 {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(next) => payload = next,
+        }
+    }
+    // A payload that keeps panicking when dropped is leaked rather than dropped.
+    std::mem::forget(payload);
 }

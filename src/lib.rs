@@ -89,53 +89,25 @@
 #![deny(missing_docs)]
 
 mod address;
-mod client;
+pub mod client;
 mod compat;
 pub mod error;
+mod ffi;
 mod init;
+mod limits;
 mod payload;
-mod server;
+pub mod server;
 mod simulator;
 mod token;
 
-pub use client::{ConnectionState, NetcodeClient};
+pub use client::{ConnectionState, NetcodeClient, StateChange};
 pub use compat::{
     Client, ClientEvent, Server, ServerEvent, State as ClientState, UdpClient, UdpServer,
 };
 pub use error::{Error, InternalError, RecvError, SendError, UpdateError};
+pub use limits::*;
 pub use netcode_sys;
 pub use payload::Payload;
-pub use server::{ClientInfo, NetcodeServer, ServerConfig};
+pub use server::{ClientInfo, DisconnectReason, NetcodeServer, ServerConfig, Session};
 pub use simulator::NetworkSimulator;
 pub use token::{generate_key, ConnectToken, DecodeError, GenerateError, HostList, PrivateData};
-
-/// The largest datagram on the wire, in bytes: a payload with its header, sequence and MAC.
-/// (0.3.1 said 1200; the reference's packets are up to 1220. The C header's own
-/// `NETCODE_MAX_PACKET_SIZE`, 1200, is the payload limit: [`NETCODE_MAX_PAYLOAD_SIZE`].)
-pub const NETCODE_MAX_PACKET_SIZE: usize = 1220;
-
-/// The largest payload, in bytes (0.3.1 said 1175; the reference carries 1200).
-pub const NETCODE_MAX_PAYLOAD_SIZE: usize = netcode_sys::NETCODE_MAX_PACKET_SIZE as usize;
-
-/// The size of the user data a connect token carries to the server.
-pub const NETCODE_USER_DATA_BYTES: usize = netcode_sys::NETCODE_SYS_USER_DATA_BYTES as usize;
-
-/// The size of a connect token, as written and sent to a client.
-pub const NETCODE_CONNECT_TOKEN_BYTES: usize = netcode_sys::NETCODE_CONNECT_TOKEN_BYTES as usize;
-
-/// The size of the encrypted private part of a connect token.
-pub const NETCODE_CONNECT_TOKEN_PRIVATE_BYTES: usize =
-    netcode_sys::NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES as usize;
-
-/// The size of a private key.
-pub const NETCODE_KEY_BYTES: usize = netcode_sys::NETCODE_KEY_BYTES as usize;
-
-/// The most server addresses a connect token lists (0.3.1 allowed 16; the reference 32).
-pub const NETCODE_MAX_SERVERS_PER_CONNECT: usize =
-    netcode_sys::NETCODE_MAX_SERVERS_PER_CONNECT as usize;
-
-/// The most client slots a server has.
-pub const NETCODE_MAX_CLIENTS: usize = netcode_sys::NETCODE_MAX_CLIENTS as usize;
-
-/// Seconds of silence after which either side gives up on the other.
-pub const NETCODE_TIMEOUT_SECONDS: u32 = 5;

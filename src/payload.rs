@@ -1,5 +1,6 @@
 //! A received payload, lent by the C until dropped.
 
+use std::ffi::{c_int, c_void};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -20,33 +21,46 @@ pub struct Payload<'a> {
 }
 
 #[derive(Clone, Copy)]
-pub(crate) enum Owner {
+enum Owner {
     Server(NonNull<raw::netcode_server_t>),
     Client(NonNull<raw::netcode_client_t>),
 }
 
 impl Payload<'_> {
-    /// Takes the next payload the C has queued: from the client in `client_index` for a
-    /// server, from the server for a client.
+    /// Takes the next payload the C has queued from the client of `session` in `client_index`.
     ///
     /// # Safety
-    /// `owner` must be a live handle, and for a server `client_index` must be within its
-    /// running `max_clients`. The returned payload must not outlive the handle, nor any call
+    /// `server` must be a live handle. The returned payload must not outlive it, nor any call
     /// that could destroy it (the caller ties it to a mutable borrow of the handle).
-    pub(crate) unsafe fn receive(owner: Owner, client_index: i32) -> Option<Self> {
+    pub(crate) unsafe fn from_server(
+        server: NonNull<raw::netcode_server_t>,
+        client_index: c_int,
+        session: u64,
+    ) -> Option<Self> {
         let mut bytes = 0;
         let mut sequence = 0;
-        let packet = match owner {
-            Owner::Server(server) => raw::netcode_server_receive_packet(
-                server.as_ptr(),
-                client_index,
-                &mut bytes,
-                &mut sequence,
-            ),
-            Owner::Client(client) => {
-                raw::netcode_client_receive_packet(client.as_ptr(), &mut bytes, &mut sequence)
-            }
-        };
+        let packet = raw::netcode_sys_server_receive(
+            server.as_ptr(),
+            client_index,
+            session,
+            &mut bytes,
+            &mut sequence,
+        );
+        Self::new(packet, bytes, sequence, Owner::Server(server))
+    }
+
+    /// Takes the next payload the C has queued from the server.
+    ///
+    /// # Safety
+    /// As for [`from_server`](Payload::from_server), for a client.
+    pub(crate) unsafe fn from_client(client: NonNull<raw::netcode_client_t>) -> Option<Self> {
+        let mut bytes = 0;
+        let mut sequence = 0;
+        let packet = raw::netcode_client_receive_packet(client.as_ptr(), &mut bytes, &mut sequence);
+        Self::new(packet, bytes, sequence, Owner::Client(client))
+    }
+
+    fn new(packet: *mut c_void, bytes: c_int, sequence: u64, owner: Owner) -> Option<Self> {
         let data = NonNull::new(packet.cast::<u8>())?;
         // The C only queues payloads of 1..=1200 bytes, so the length is never negative.
         let len = usize::try_from(bytes).unwrap_or(0);

@@ -1,22 +1,21 @@
-//! The idiomatic server: [`NetcodeServer`].
+//! The idiomatic server: [`NetcodeServer`], the [`Event`]s it records and the [`Session`]s
+//! that name its clients.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::os::raw::c_int;
 use std::ptr::NonNull;
 
 use netcode_sys as raw;
 
 use crate::address;
-use crate::init::{ensure_init, sync_log_threshold};
-use crate::payload::{Owner, Payload};
+use crate::ffi::{bind_error, check_payload, sent};
+use crate::init::{ensure_init, flush_log, sync_log_level};
+use crate::limits::{NETCODE_KEY_BYTES, NETCODE_MAX_CLIENTS, NETCODE_USER_DATA_BYTES};
+use crate::payload::Payload;
 use crate::simulator::{NetworkSimulator, Transport};
 use crate::token::{ConnectToken, GenerateError};
-use crate::{
-    Error, NETCODE_KEY_BYTES, NETCODE_MAX_CLIENTS, NETCODE_MAX_PAYLOAD_SIZE,
-    NETCODE_USER_DATA_BYTES,
-};
+use crate::Error;
 
 /// How to set up a [`NetcodeServer`].
 #[derive(Clone)]
@@ -34,10 +33,11 @@ pub struct ServerConfig {
     pub protocol_id: u64,
     /// The key connect tokens for this server are encrypted with.
     pub private_key: [u8; NETCODE_KEY_BYTES],
-    /// Drop a connection that reuses the keys of one of the last
+    /// Refuse a connection that reuses the keys of one of the last
     /// [`RECENT_SESSIONS`](NetcodeServer::RECENT_SESSIONS) sessions, i.e. a connect token used
     /// twice (default: true). The pinned C accepts a token again from the same address once its
-    /// first session ended, and the second session reuses the first one's AEAD nonces.
+    /// first session ended, and the second session reuses the first one's AEAD nonces. The C
+    /// checks it before the client gets a slot, so a refused client is never reported.
     pub refuse_token_reuse: bool,
 }
 
@@ -90,55 +90,146 @@ impl fmt::Debug for ServerConfig {
     }
 }
 
+/// One connection of a client to a server: its slot and a serial number the C gives every
+/// connection it accepts and never reuses. Keep it to send to, receive from or disconnect that
+/// client: once the client has left, every call with its session fails
+/// ([`Error::ClientNotConnected`]) instead of reaching the next client in the same slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Session {
+    index: usize,
+    serial: u64,
+}
+
+impl Session {
+    /// The slot, `0..max_clients`.
+    pub fn index(self) -> usize {
+        self.index
+    }
+
+    /// The serial number: 1 for the server's first connection, then 2, 3, ...
+    pub fn serial(self) -> u64 {
+        self.serial
+    }
+}
+
+impl fmt::Display for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{} in slot {}", self.serial, self.index)
+    }
+}
+
 /// A connected client, as the server sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientInfo {
-    /// Its slot, `0..max_clients`: how the server addresses it.
-    pub index: usize,
+    /// Its connection: the handle to send to it.
+    pub session: Session,
     /// The client id from its connect token.
     pub id: u64,
     /// The address its packets come from.
     pub address: SocketAddr,
 }
 
-/// What changed in one slot during an update.
-// The user data stays inline: `changes` is reserved once, and boxing would allocate per connect.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Change {
-    Connected {
-        client: ClientInfo,
-        user_data: [u8; NETCODE_USER_DATA_BYTES],
-    },
-    Disconnected(ClientInfo),
-    KeepAliveSent(ClientInfo),
+/// Why a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// This side asked for it: [`NetcodeServer::disconnect`] on a server,
+    /// [`NetcodeClient::disconnect`](crate::NetcodeClient::disconnect) (or a new `connect`) on
+    /// a client.
+    Local,
+    /// The other side disconnected cleanly: it sent its disconnect packets.
+    DisconnectPacket,
+    /// Nothing arrived from the other side for the timeout (5 seconds).
+    TimedOut,
 }
 
-#[derive(Clone, Copy)]
-struct Slot {
-    client: Option<ClientInfo>,
-    /// When the C last sent to this client, as of the end of our last call.
-    last_send: f64,
+impl DisconnectReason {
+    pub(crate) fn from_raw(reason: c_int) -> Option<DisconnectReason> {
+        match reason {
+            raw::NETCODE_SYS_DISCONNECT_LOCAL => Some(DisconnectReason::Local),
+            raw::NETCODE_SYS_DISCONNECT_PACKET => Some(DisconnectReason::DisconnectPacket),
+            raw::NETCODE_SYS_DISCONNECT_TIMED_OUT => Some(DisconnectReason::TimedOut),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DisconnectReason::Local => "disconnected by this side",
+            DisconnectReason::DisconnectPacket => "the other side disconnected",
+            DisconnectReason::TimedOut => "timed out",
+        })
+    }
+}
+
+/// What happened on a server, in the order it happened: read with
+/// [`NetcodeServer::next_event`] after [`update`](NetcodeServer::update).
+#[derive(Clone, Debug, PartialEq, Eq)]
+// A connect carries its 256 bytes of user data inline: events are read one at a time and
+// boxing would allocate per connect.
+#[allow(clippy::large_enum_variant)]
+pub enum Event {
+    /// A client got a slot.
+    Connected {
+        /// Who, where, and its session.
+        client: ClientInfo,
+        /// The user data of its connect token.
+        user_data: [u8; NETCODE_USER_DATA_BYTES],
+    },
+    /// A client left its slot. Its session is not connected any more; payloads it sent that
+    /// were not received are dropped.
+    Disconnected {
+        /// Who it was.
+        client: ClientInfo,
+        /// Why.
+        reason: DisconnectReason,
+    },
+}
+
+/// An event as the C recorded it, borrowed from its queue; the 0.3.1 API reads the kinds only
+/// it asks the C to record.
+pub(crate) enum Recorded<'a> {
+    Connected(ClientInfo, &'a [u8; NETCODE_USER_DATA_BYTES]),
+    Disconnected(ClientInfo, DisconnectReason),
+    KeepAliveSent(ClientInfo),
+    Denied,
+}
+
+impl Recorded<'_> {
+    /// The event of the idiomatic API, if this is one.
+    fn to_event(&self) -> Option<Event> {
+        match *self {
+            Recorded::Connected(client, user_data) => Some(Event::Connected {
+                client,
+                user_data: *user_data,
+            }),
+            Recorded::Disconnected(client, reason) => Some(Event::Disconnected { client, reason }),
+            Recorded::KeepAliveSent(_) | Recorded::Denied => None,
+        }
+    }
 }
 
 type ConnectCallback = Box<dyn FnMut(&ClientInfo, &[u8; NETCODE_USER_DATA_BYTES]) + Send>;
-type DisconnectCallback = Box<dyn FnMut(&ClientInfo) + Send>;
+type DisconnectCallback = Box<dyn FnMut(&ClientInfo, DisconnectReason) + Send>;
 
 /// A dedicated server: client slots, keep-alives, timeouts, clean disconnects and replay
 /// protection, all from the reference C.
 ///
-/// Drive it from your loop: [`update`](NetcodeServer::update) with your clock, then
+/// Drive it from your loop: [`update`](NetcodeServer::update) with your clock, then read what
+/// happened with [`next_event`](NetcodeServer::next_event) (or let the closures given to
+/// [`on_client_connect`](NetcodeServer::on_client_connect) and
+/// [`on_client_disconnect`](NetcodeServer::on_client_disconnect) take those events), then
 /// [`receive`](NetcodeServer::receive) what the clients sent and
-/// [`send`](NetcodeServer::send) to them by slot. Connects and disconnects reach the closures
-/// given to [`on_client_connect`](NetcodeServer::on_client_connect) and
-/// [`on_client_disconnect`](NetcodeServer::on_client_disconnect), called from `update`.
+/// [`send`](NetcodeServer::send) to them, by [`Session`].
 ///
 /// ```
-/// use netcode::{NetcodeServer, ServerConfig};
+/// use netcode::{server::Event, NetcodeServer, ServerConfig};
 ///
 /// let key = netcode::generate_key();
 /// let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), 0x1122334455667788, key).max_clients(16);
 /// let mut server = NetcodeServer::new(config).unwrap();
-/// server.on_client_connect(|client, _user_data| println!("client {} joined slot {}", client.id, client.index));
 ///
 /// // A token for a player (normally made by your web backend with the same key).
 /// let token = server.generate_token(30, 42, None).unwrap();
@@ -147,9 +238,15 @@ type DisconnectCallback = Box<dyn FnMut(&ClientInfo) + Send>;
 /// let mut time = 0.0;
 /// for _ in 0..3 {
 ///     server.update(time);
-///     for index in 0..server.max_clients() {
-///         while let Some(payload) = server.receive(index) {
-///             println!("slot {index} sent {} bytes", payload.len());
+///     while let Some(event) = server.next_event() {
+///         match event {
+///             Event::Connected { client, .. } => println!("client {} joined ({})", client.id, client.session),
+///             Event::Disconnected { client, reason } => println!("client {} left: {reason}", client.id),
+///         }
+///     }
+///     for client in server.clients().collect::<Vec<_>>() {
+///         while let Some(payload) = server.receive(client.session) {
+///             println!("client {} sent {} bytes", client.id, payload.len());
 ///         }
 ///     }
 ///     time += 1.0 / 60.0;
@@ -158,7 +255,7 @@ type DisconnectCallback = Box<dyn FnMut(&ClientInfo) + Send>;
 ///
 /// A server is `Send` (it can move to another thread) but not `Sync`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn shared_between_threads<T: Sync>() {}
 /// shared_between_threads::<netcode::NetcodeServer>();
 /// ```
@@ -169,17 +266,11 @@ pub struct NetcodeServer {
     public_address: SocketAddr,
     protocol_id: u64,
     private_key: [u8; NETCODE_KEY_BYTES],
-    slots: Vec<Slot>,
-    /// The slot of each connected client's id (reserved for max_clients: no allocation later).
-    slot_of_id: HashMap<u64, usize>,
-    changes: Vec<Change>,
-    /// Clients disconnected by `disconnect` since the last update: reported by the next one.
-    disconnected_by_call: Vec<ClientInfo>,
-    denied_seen: u64,
-    denied_last_update: u64,
-    token_sequence: u64,
-    /// Client-to-server keys of recent sessions, newest last (when refusing token reuse).
-    recent_sessions: Option<VecDeque<[u8; NETCODE_KEY_BYTES]>>,
+    /// How many of the C's queued events were already there when the last update returned:
+    /// the next update discards those still unread (unless `keep_unread`).
+    unread_at_update: usize,
+    /// Keep unread events across updates (the 0.3.1 API reads every one of them).
+    keep_unread: bool,
     on_connect: Option<ConnectCallback>,
     on_disconnect: Option<DisconnectCallback>,
 }
@@ -191,8 +282,8 @@ pub struct NetcodeServer {
 unsafe impl Send for NetcodeServer {}
 
 impl NetcodeServer {
-    /// How many sessions a server remembers to refuse token reuse (about 128 KiB).
-    pub const RECENT_SESSIONS: usize = 4096;
+    /// How many sessions a server remembers to refuse token reuse.
+    pub const RECENT_SESSIONS: usize = raw::NETCODE_SYS_RECENT_SESSIONS as usize;
 
     /// A server on its own UDP socket, started with `config.max_clients` slots.
     pub fn new(config: ServerConfig) -> Result<NetcodeServer, Error> {
@@ -210,6 +301,7 @@ impl NetcodeServer {
                 0.0,
             )
         };
+        flush_log();
         let raw = NonNull::new(created).ok_or_else(|| bind_error(config.bind_address))?;
         // SAFETY: a live server; the shim reports the port its socket is bound to.
         let port = unsafe { raw::netcode_sys_server_port(raw.as_ptr()) };
@@ -253,8 +345,9 @@ impl NetcodeServer {
                 transport.simulator_ptr(),
             )
         };
-        let raw =
-            NonNull::new(created).ok_or(Error::SimulatedAddressNeedsPort(config.public_address))?;
+        flush_log();
+        // The address is well formed and has a port, so only an allocation can have failed.
+        let raw = NonNull::new(created).ok_or(Error::OutOfMemory)?;
         Ok(Self::start(
             raw,
             transport,
@@ -272,7 +365,14 @@ impl NetcodeServer {
         config: &ServerConfig,
     ) -> NetcodeServer {
         // SAFETY: a live server; max_clients was checked to be 1..=NETCODE_MAX_CLIENTS.
-        unsafe { raw::netcode_server_start(raw.as_ptr(), config.max_clients as c_int) };
+        unsafe {
+            raw::netcode_server_start(raw.as_ptr(), config.max_clients as c_int);
+            raw::netcode_sys_server_refuse_token_reuse(
+                raw.as_ptr(),
+                c_int::from(config.refuse_token_reuse),
+            );
+        }
+        flush_log();
         NetcodeServer {
             raw,
             transport,
@@ -280,255 +380,236 @@ impl NetcodeServer {
             public_address,
             protocol_id: config.protocol_id,
             private_key: config.private_key,
-            slot_of_id: HashMap::with_capacity(config.max_clients),
-            slots: vec![
-                Slot {
-                    client: None,
-                    last_send: 0.0
-                };
-                config.max_clients
-            ],
-            // At most two changes a slot per update (a disconnect and a connect).
-            changes: Vec::with_capacity(2 * config.max_clients),
-            disconnected_by_call: Vec::with_capacity(config.max_clients),
-            denied_seen: 0,
-            denied_last_update: 0,
-            token_sequence: 0,
-            recent_sessions: config
-                .refuse_token_reuse
-                .then(|| VecDeque::with_capacity(Self::RECENT_SESSIONS)),
+            unread_at_update: 0,
+            keep_unread: false,
             on_connect: None,
             on_disconnect: None,
         }
     }
 
     /// Receives and processes packets, sends keep-alives, times out silent clients, and then
-    /// calls the connect and disconnect closures for what changed. `time` is in seconds on a
-    /// clock of your choice that only moves forward (the same for every update); a time that
-    /// is not finite is ignored.
+    /// hands what happened to the closures, if any (see
+    /// [`on_client_connect`](NetcodeServer::on_client_connect)); the other events wait for
+    /// [`next_event`](NetcodeServer::next_event) until the next update, which discards those
+    /// still unread. `time` is in seconds on a clock of your choice that only moves forward; a
+    /// time that is not finite is ignored.
     pub fn update(&mut self, time: f64) {
         if !time.is_finite() {
             return;
         }
-        sync_log_threshold();
+        sync_log_level();
         let server = self.raw.as_ptr();
-        // What the C last sent each client before this update: a change is a keep-alive.
-        for (index, slot) in self.slots.iter_mut().enumerate() {
-            if slot.client.is_some() {
-                // SAFETY: a live server; index < max_clients.
-                slot.last_send = unsafe {
-                    raw::netcode_sys_server_client_last_send_time(server, index as c_int)
-                };
+        if !self.keep_unread {
+            for _ in 0..std::mem::take(&mut self.unread_at_update) {
+                // SAFETY: a live server.
+                unsafe { raw::netcode_sys_server_pop_event(server) };
             }
         }
         // SAFETY: a live server; the transport lock covers the simulator.
         self.transport
             .exclusive(|| unsafe { raw::netcode_server_update(server, time) });
-        self.observe();
-        for change in &self.changes {
-            match change {
-                Change::Connected { client, user_data } => {
-                    if let Some(callback) = self.on_connect.as_mut() {
-                        callback(client, user_data);
-                    }
-                }
-                Change::Disconnected(client) => {
-                    if let Some(callback) = self.on_disconnect.as_mut() {
-                        callback(client);
-                    }
-                }
-                Change::KeepAliveSent(_) => {}
-            }
-        }
-    }
-
-    /// Compares every slot with what the C holds now, and records the changes.
-    fn observe(&mut self) {
-        let server = self.raw.as_ptr();
-        self.changes.clear();
-        self.changes.extend(
-            self.disconnected_by_call
-                .drain(..)
-                .map(Change::Disconnected),
-        );
+        self.dispatch();
         // SAFETY: a live server.
-        let denied = unsafe { raw::netcode_sys_server_denied_count(server) };
-        self.denied_last_update = denied.wrapping_sub(self.denied_seen);
-        self.denied_seen = denied;
-        for index in 0..self.slots.len() {
-            let c_index = index as c_int;
-            // SAFETY: a live, running server; index < max_clients.
-            let (connected, id) = unsafe {
-                let connected = raw::netcode_server_client_connected(server, c_index) == 1;
-                (
-                    connected,
-                    if connected {
-                        raw::netcode_server_client_id(server, c_index)
-                    } else {
-                        0
-                    },
-                )
+        self.unread_at_update = unsafe { raw::netcode_sys_server_num_events(server) } as usize;
+    }
+
+    /// Hands each queued event whose kind has a closure to it, in order; the others stay
+    /// queued, in order.
+    fn dispatch(&mut self) {
+        if self.on_connect.is_none() && self.on_disconnect.is_none() {
+            return;
+        }
+        let server = self.raw.as_ptr();
+        // SAFETY: a live server.
+        let queued = unsafe { raw::netcode_sys_server_num_events(server) };
+        for _ in 0..queued {
+            let taken = match self.peek(|recorded| recorded.to_event()).flatten() {
+                Some(Event::Connected { .. }) => self.on_connect.is_some(),
+                Some(Event::Disconnected { .. }) => self.on_disconnect.is_some(),
+                None => false,
             };
-            let unchanged = connected && self.slots[index].client.is_some_and(|c| c.id == id);
-            let reused = connected && !unchanged && self.is_reused_session(c_index);
-            let slot = &mut self.slots[index];
-            if let Some(gone) = slot.client.filter(|_| !unchanged) {
-                slot.client = None;
-                self.slot_of_id.remove(&gone.id);
-                self.changes.push(Change::Disconnected(gone));
+            if !taken {
+                // SAFETY: a live server with at least one queued event.
+                unsafe { raw::netcode_sys_server_requeue_event(server) };
+                continue;
             }
-            if unchanged {
-                // SAFETY: a live server; the client is connected.
-                let last_send =
-                    unsafe { raw::netcode_sys_server_client_last_send_time(server, c_index) };
-                if last_send != slot.last_send {
-                    slot.last_send = last_send;
-                    if let Some(client) = slot.client {
-                        self.changes.push(Change::KeepAliveSent(client));
+            match self.read(|recorded| recorded.to_event()).flatten() {
+                Some(Event::Connected { client, user_data }) => {
+                    if let Some(callback) = self.on_connect.as_mut() {
+                        callback(&client, &user_data);
                     }
                 }
-            } else if reused {
-                log::warn!(target: "netcode", "dropped client {id:#x} in slot {index}: its connect token was already used");
-                // SAFETY: a live, running server and a connected slot: freed (its queue too,
-                // patch 0007) without sending disconnect packets, which would reuse nonces.
-                self.transport.exclusive(|| unsafe {
-                    raw::netcode_server_disconnect_client_internal(server, c_index, 0);
-                });
-            } else if connected {
-                // SAFETY: a live server; the client is connected, so its address and user data
-                // are set; user data is NETCODE_USER_DATA_BYTES long.
-                let (client, user_data, last_send) = unsafe {
-                    let mut raw_address = raw::netcode_sys_address::default();
-                    raw::netcode_sys_server_client_address(server, c_index, &mut raw_address);
-                    let address = address::from_raw(&raw_address).unwrap_or(self.public_address);
-                    let data = raw::netcode_server_client_user_data(server, c_index)
-                        .cast::<[u8; NETCODE_USER_DATA_BYTES]>();
-                    (
-                        ClientInfo { index, id, address },
-                        *data,
-                        raw::netcode_sys_server_client_last_send_time(server, c_index),
-                    )
-                };
-                slot.client = Some(client);
-                slot.last_send = last_send;
-                self.slot_of_id.insert(id, index);
-                self.changes.push(Change::Connected { client, user_data });
+                Some(Event::Disconnected { client, reason }) => {
+                    if let Some(callback) = self.on_disconnect.as_mut() {
+                        callback(&client, reason);
+                    }
+                }
+                None => {}
             }
         }
     }
 
-    /// Whether the client that just connected in `client_index` reuses the keys of a recent
-    /// session (and if not, remembers its keys).
-    fn is_reused_session(&mut self, client_index: c_int) -> bool {
-        let Some(recent) = self.recent_sessions.as_mut() else {
-            return false;
-        };
-        let mut key = [0; NETCODE_KEY_BYTES];
-        // SAFETY: a live server; the shim writes 32 bytes if the slot holds a client.
-        if unsafe {
-            raw::netcode_sys_server_client_key(self.raw.as_ptr(), client_index, key.as_mut_ptr())
-        } != 1
-        {
-            return false;
+    /// The next thing that happened, oldest first: clients that connected and disconnected,
+    /// recorded by the C where it happened. `None` when there is nothing more; events are
+    /// kept until the next [`update`](NetcodeServer::update) (those of calls between updates,
+    /// like [`disconnect`](NetcodeServer::disconnect), until the one after).
+    pub fn next_event(&mut self) -> Option<Event> {
+        loop {
+            match self.read(|recorded| recorded.to_event())? {
+                Some(event) => return Some(event),
+                // Kinds only the 0.3.1 API asks for.
+                None => continue,
+            }
         }
-        if recent.contains(&key) {
-            return true;
-        }
-        if recent.len() == Self::RECENT_SESSIONS {
-            recent.pop_front();
-        }
-        recent.push_back(key);
-        false
     }
 
-    /// Sends `payload` (1 to [`NETCODE_MAX_PAYLOAD_SIZE`] bytes) to the client in
-    /// `client_index`.
-    pub fn send(&mut self, client_index: usize, payload: &[u8]) -> Result<(), Error> {
+    /// Calls `f` with the oldest queued event, and removes it from the queue.
+    pub(crate) fn read<R>(&mut self, f: impl FnOnce(Recorded<'_>) -> R) -> Option<R> {
+        let result = self.peek(f)?;
+        // SAFETY: a live server with at least one queued event.
+        unsafe { raw::netcode_sys_server_pop_event(self.raw.as_ptr()) };
+        self.unread_at_update = self.unread_at_update.saturating_sub(1);
+        Some(result)
+    }
+
+    /// Calls `f` with the oldest queued event, leaving it queued.
+    fn peek<R>(&self, f: impl FnOnce(Recorded<'_>) -> R) -> Option<R> {
+        // SAFETY: a live server; the event lives in the server's queue until the next call on
+        // the server, and `f` cannot make one (it gets no server).
+        let event = unsafe { raw::netcode_sys_server_peek_event(self.raw.as_ptr()).as_ref()? };
+        let client = || ClientInfo {
+            session: Session {
+                index: usize::try_from(event.client_index).unwrap_or(0),
+                serial: event.session,
+            },
+            id: event.client_id,
+            address: address::from_raw(&event.address)
+                .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))),
+        };
+        let reason = DisconnectReason::from_raw(event.reason).unwrap_or(DisconnectReason::Local);
+        Some(f(match event.type_ {
+            raw::NETCODE_SYS_SERVER_EVENT_CONNECTED => {
+                Recorded::Connected(client(), &event.user_data)
+            }
+            raw::NETCODE_SYS_SERVER_EVENT_DISCONNECTED => Recorded::Disconnected(client(), reason),
+            raw::NETCODE_SYS_SERVER_EVENT_KEEP_ALIVE_SENT => Recorded::KeepAliveSent(client()),
+            _ => Recorded::Denied,
+        }))
+    }
+
+    /// Makes the C record keep-alives sent and denied connections, and keeps unread events
+    /// across updates: for the 0.3.1 API, which reports them all.
+    pub(crate) fn record_everything(&mut self) {
+        self.keep_unread = true;
+        // SAFETY: a live server.
+        unsafe { raw::netcode_sys_server_record_info_events(self.raw.as_ptr(), 1) };
+    }
+
+    /// Sends `payload` (1 to [`NETCODE_MAX_PAYLOAD_SIZE`](crate::NETCODE_MAX_PAYLOAD_SIZE)
+    /// bytes) to the client of `session`.
+    pub fn send(&mut self, session: Session, payload: &[u8]) -> Result<(), Error> {
         check_payload(payload)?;
-        self.connected_slot(client_index)?;
         let server = self.raw.as_ptr();
-        // SAFETY: a live, running server; the shim checks the slot and the room in the packet
-        // before the C copies the payload (1..=1200 bytes, valid for its length).
+        // SAFETY: a live server; the shim checks the session (slot in range, connected, same
+        // connection) and the room in the packet before the C copies the payload (1..=1200
+        // bytes, valid for its length).
         let result = self.transport.exclusive(|| unsafe {
             raw::netcode_sys_server_send(
                 server,
-                client_index as c_int,
+                c_index(session.index),
+                session.serial,
                 payload.as_ptr(),
                 payload.len() as c_int,
             )
         });
-        sent(result, payload.len(), Error::NoClientInSlot(client_index))
+        sent(result, payload.len(), Error::ClientNotConnected(session))
     }
 
-    /// The next payload from the client in `client_index`, if any: a view of the C's buffer,
-    /// handed back when dropped. `None` too for a slot without a client.
-    pub fn receive(&mut self, client_index: usize) -> Option<Payload<'_>> {
-        self.connected_slot(client_index).ok()?;
-        // SAFETY: a live, running server and an index < max_clients; the payload borrows self
+    /// The next payload from the client of `session`, if any: a view of the C's buffer,
+    /// handed back when dropped. `None` too once that client has left.
+    pub fn receive(&mut self, session: Session) -> Option<Payload<'_>> {
+        // SAFETY: a live server; the shim checks the session; the payload borrows self
         // mutably, so it cannot outlive the server.
-        unsafe { Payload::receive(Owner::Server(self.raw), client_index as c_int) }
+        unsafe { Payload::from_server(self.raw, c_index(session.index), session.serial) }
     }
 
-    /// Disconnects the client in `client_index` (it is told, with the reference's redundant
-    /// disconnect packets). The slot is free at once; the disconnect closure is called at the
-    /// next update.
-    pub fn disconnect(&mut self, client_index: usize) -> Result<(), Error> {
-        let client = self.connected_slot(client_index)?;
+    /// Disconnects the client of `session` (it is told, with the reference's redundant
+    /// disconnect packets). The slot is free at once; the [`Event::Disconnected`] (reason
+    /// [`DisconnectReason::Local`]) is read like any other.
+    pub fn disconnect(&mut self, session: Session) -> Result<(), Error> {
         let server = self.raw.as_ptr();
-        let c_index = client_index as c_int;
-        // SAFETY: a live, running server and an index < max_clients. The C frees the slot and
-        // its unread payloads (patch 0007).
-        self.transport.exclusive(|| unsafe {
-            raw::netcode_server_disconnect_client(server, c_index);
+        // SAFETY: a live server; the shim checks the session. The C frees the slot and its
+        // unread payloads (patch 0007).
+        let done = self.transport.exclusive(|| unsafe {
+            raw::netcode_sys_server_disconnect(server, c_index(session.index), session.serial)
         });
-        self.slots[client_index].client = None;
-        self.slot_of_id.remove(&client.id);
-        self.disconnected_by_call.push(client);
-        Ok(())
+        if done == 1 {
+            Ok(())
+        } else {
+            Err(Error::ClientNotConnected(session))
+        }
     }
 
     /// Disconnects every client.
     pub fn disconnect_all(&mut self) {
-        for index in 0..self.slots.len() {
-            let _ = self.disconnect(index);
-        }
+        let server = self.raw.as_ptr();
+        // SAFETY: a live server; the C disconnects the connected slots.
+        self.transport
+            .exclusive(|| unsafe { raw::netcode_server_disconnect_all_clients(server) });
     }
 
-    /// The connected clients, by slot.
+    /// The connected clients, by slot, as the C has them now.
     pub fn clients(&self) -> impl Iterator<Item = ClientInfo> + '_ {
-        self.slots.iter().filter_map(|slot| slot.client)
+        (0..self.max_clients()).filter_map(|index| self.client(index))
     }
 
-    /// The client in `client_index`, if one is connected there.
+    /// The client in slot `client_index`, if one is connected there.
     pub fn client(&self, client_index: usize) -> Option<ClientInfo> {
-        self.slots.get(client_index).and_then(|slot| slot.client)
+        let mut info = raw::netcode_sys_client_info::default();
+        // SAFETY: a live server; the shim checks the index and writes `info` if connected.
+        let connected = unsafe {
+            raw::netcode_sys_server_client_info(self.raw.as_ptr(), c_index(client_index), &mut info)
+        };
+        (connected == 1).then(|| client_info(client_index, &info))
     }
 
-    /// The slot of the connected client with this id.
-    pub fn client_index(&self, client_id: u64) -> Option<usize> {
-        self.slot_of_id.get(&client_id).copied()
+    /// The connected client with this id, if any.
+    pub fn find_client(&self, client_id: u64) -> Option<ClientInfo> {
+        let mut info = raw::netcode_sys_client_info::default();
+        // SAFETY: a live server; the shim writes `info` if it finds the client.
+        let index =
+            unsafe { raw::netcode_sys_server_find_client(self.raw.as_ptr(), client_id, &mut info) };
+        let index = usize::try_from(index).ok()?;
+        Some(client_info(index, &info))
     }
 
-    /// The user data from the connect token of the client in `client_index`.
-    pub fn client_user_data(&self, client_index: usize) -> Option<&[u8; NETCODE_USER_DATA_BYTES]> {
-        self.connected_slot(client_index).ok()?;
-        // SAFETY: a live server and a connected slot < max_clients: the C returns its 256-byte
-        // user data, which only changes through `&mut self` calls, so the borrow of self covers it.
+    /// The user data from the connect token of the client of `session`, while it is connected.
+    pub fn client_user_data(&self, session: Session) -> Option<&[u8; NETCODE_USER_DATA_BYTES]> {
+        // SAFETY: a live server; the shim checks the session and returns the slot's 256 bytes,
+        // which only change through `&mut self` calls, so the borrow of self covers them.
         unsafe {
-            let data =
-                raw::netcode_server_client_user_data(self.raw.as_ptr(), client_index as c_int);
-            data.cast::<[u8; NETCODE_USER_DATA_BYTES]>().as_ref()
+            raw::netcode_sys_server_client_user_data(
+                self.raw.as_ptr(),
+                c_index(session.index),
+                session.serial,
+            )
+            .cast::<[u8; NETCODE_USER_DATA_BYTES]>()
+            .as_ref()
         }
     }
 
     /// How many clients are connected.
     pub fn num_connected_clients(&self) -> usize {
-        self.slot_of_id.len()
+        // SAFETY: a live server.
+        let count = unsafe { raw::netcode_server_num_clients_connected(self.raw.as_ptr()) };
+        usize::try_from(count).unwrap_or(0)
     }
 
     /// The number of client slots.
     pub fn max_clients(&self) -> usize {
-        self.slots.len()
+        // SAFETY: a live server.
+        let count = unsafe { raw::netcode_sys_server_max_clients(self.raw.as_ptr()) };
+        usize::try_from(count).unwrap_or(0)
     }
 
     /// The address the socket is bound to (over a simulator: the public address).
@@ -547,35 +628,33 @@ impl NetcodeServer {
     }
 
     /// A connect token for this server (its public address, protocol id and key), valid for
-    /// `expire_secs` seconds; each token gets the next sequence number. Real deployments make
-    /// tokens in their web backend with [`ConnectToken::generate`].
+    /// `expire_secs` seconds, with a random sequence number (the nonce of its private part).
+    /// Real deployments make tokens in their web backend with [`ConnectToken::generate`].
     pub fn generate_token(
         &mut self,
         expire_secs: usize,
         client_id: u64,
         user_data: Option<&[u8; NETCODE_USER_DATA_BYTES]>,
     ) -> Result<ConnectToken, GenerateError> {
-        let sequence = self.token_sequence;
-        let token = ConnectToken::generate(
+        ConnectToken::generate(
             std::iter::once(self.public_address),
             &self.private_key,
             expire_secs,
-            sequence,
+            crate::token::random_sequence(),
             self.protocol_id,
             client_id,
             user_data,
-        )?;
-        self.token_sequence += 1;
-        Ok(token)
+        )
     }
 
-    /// Calls `callback` from [`update`](NetcodeServer::update) for every client that connected,
-    /// with the user data of its token. Replaces any earlier connect callback.
+    /// Lets `callback` take every [`Event::Connected`]: [`update`](NetcodeServer::update)
+    /// calls it with the client and the user data of its token, in the order of all events,
+    /// and `next_event` no longer returns them. Replaces any earlier connect callback.
     ///
     /// The closure must be `Send + 'static`, as the server may move to another thread; it gets
     /// data, not the server, so it cannot call back into it while the server updates:
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// # use netcode::{NetcodeServer, ServerConfig};
     /// # let mut server = NetcodeServer::new(ServerConfig::new("127.0.0.1:0".parse().unwrap(), 1, [0; 32])).unwrap();
     /// let count = std::rc::Rc::new(std::cell::Cell::new(0)); // not Send
@@ -588,13 +667,13 @@ impl NetcodeServer {
         self.on_connect = Some(Box::new(callback));
     }
 
-    /// Calls `callback` from [`update`](NetcodeServer::update) for every client that left:
-    /// it disconnected, timed out, or [`disconnect`](NetcodeServer::disconnect) was called.
-    /// Payloads it sent that were not received by then are dropped. Replaces any earlier
-    /// disconnect callback.
+    /// Lets `callback` take every [`Event::Disconnected`] (the client disconnected, timed out,
+    /// or [`disconnect`](NetcodeServer::disconnect) was called), as
+    /// [`on_client_connect`](NetcodeServer::on_client_connect) does for connects. Replaces any
+    /// earlier disconnect callback.
     pub fn on_client_disconnect<F>(&mut self, callback: F)
     where
-        F: FnMut(&ClientInfo) + Send + 'static,
+        F: FnMut(&ClientInfo, DisconnectReason) + Send + 'static,
     {
         self.on_disconnect = Some(Box::new(callback));
     }
@@ -602,25 +681,26 @@ impl NetcodeServer {
     /// The C handle, for calls this crate does not wrap.
     ///
     /// The pointer stays valid as long as `self`. Calls through it must respect the C's
-    /// preconditions (its `assert`s), must not destroy it, and should not connect or disconnect
-    /// clients behind this type's back (its view of the slots is refreshed at each update).
+    /// preconditions (its `assert`s) and must not destroy it.
     pub fn as_raw(&self) -> *mut raw::netcode_server_t {
         self.raw.as_ptr()
     }
+}
 
-    /// The changes the last update found, for the 0.3.1 API.
-    pub(crate) fn changes(&self) -> &[Change] {
-        &self.changes
-    }
+/// A slot index as the C takes it: indices beyond `c_int` become -1, which the shim refuses.
+fn c_index(index: usize) -> c_int {
+    c_int::try_from(index).unwrap_or(-1)
+}
 
-    /// How many connection requests the last update denied because every slot was taken.
-    pub(crate) fn denied_last_update(&self) -> u64 {
-        self.denied_last_update
-    }
-
-    fn connected_slot(&self, client_index: usize) -> Result<ClientInfo, Error> {
-        self.client(client_index)
-            .ok_or(Error::NoClientInSlot(client_index))
+fn client_info(index: usize, info: &raw::netcode_sys_client_info) -> ClientInfo {
+    ClientInfo {
+        session: Session {
+            index,
+            serial: info.session,
+        },
+        id: info.client_id,
+        address: address::from_raw(&info.address)
+            .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))),
     }
 }
 
@@ -640,7 +720,7 @@ impl fmt::Debug for NetcodeServer {
         f.debug_struct("NetcodeServer")
             .field("local_address", &self.local_address)
             .field("public_address", &self.public_address)
-            .field("max_clients", &self.slots.len())
+            .field("max_clients", &self.max_clients())
             .field("connected", &self.num_connected_clients())
             .finish_non_exhaustive()
     }
@@ -652,34 +732,4 @@ fn check_max_clients(max_clients: usize) -> Result<(), Error> {
     } else {
         Err(Error::InvalidMaxClients(max_clients))
     }
-}
-
-pub(crate) fn check_payload(payload: &[u8]) -> Result<(), Error> {
-    if payload.is_empty() || payload.len() > NETCODE_MAX_PAYLOAD_SIZE {
-        Err(Error::InvalidPayloadSize(payload.len()))
-    } else {
-        Ok(())
-    }
-}
-
-/// The result of the shim's checked send: sent, not connected (`not_connected`), or the room
-/// the packet had (netcode.c would have overflowed its buffer).
-pub(crate) fn sent(result: c_int, len: usize, not_connected: Error) -> Result<(), Error> {
-    match result {
-        raw::NETCODE_SYS_SENT => Ok(()),
-        raw::NETCODE_SYS_NOT_CONNECTED => Err(not_connected),
-        room => Err(Error::PayloadTooLongForSequence {
-            len,
-            max: usize::try_from(room).unwrap_or(0),
-        }),
-    }
-}
-
-/// The C does not say why it could not bind; binding the same address with std does.
-pub(crate) fn bind_error(address: SocketAddr) -> Error {
-    let source = match UdpSocket::bind(address) {
-        Err(err) => err,
-        Ok(_) => std::io::Error::other("the reference C could not set up its socket"),
-    };
-    Error::Bind { address, source }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use netcode_sys as raw;
 
-use crate::init::ensure_init;
+use crate::init::{ensure_init, flush_log};
 use crate::Error;
 
 /// The reference's own network simulator: clients and servers created with it exchange packets
@@ -135,9 +135,12 @@ impl NetworkSimulator {
         if !time.is_finite() {
             return;
         }
-        let _guard = self.shared.lock();
-        // SAFETY: the simulator is alive and we hold its lock.
-        unsafe { raw::netcode_network_simulator_update(self.shared.as_ptr(), time) };
+        {
+            let _guard = self.shared.lock();
+            // SAFETY: the simulator is alive and we hold its lock.
+            unsafe { raw::netcode_network_simulator_update(self.shared.as_ptr(), time) };
+        }
+        flush_log();
     }
 
     /// Drops every packet in flight.
@@ -196,16 +199,18 @@ pub(crate) enum Transport {
 
 impl Transport {
     /// Runs `f`, a C call that may send or receive, with exclusive use of the simulator if
-    /// there is one.
+    /// there is one; then, with the simulator released, hands the call's log lines on.
     #[inline]
     pub(crate) fn exclusive<T>(&self, f: impl FnOnce() -> T) -> T {
-        match self {
+        let result = match self {
             Transport::Udp => f(),
             Transport::Simulated(shared) => {
                 let _guard = shared.lock();
                 f()
             }
-        }
+        };
+        flush_log();
+        result
     }
 
     pub(crate) fn simulator_ptr(&self) -> *mut raw::netcode_network_simulator_t {

@@ -13,10 +13,11 @@ use netcode_sys as raw;
 
 use crate::address;
 use crate::init::ensure_init;
-use crate::{
-    Error, NETCODE_CONNECT_TOKEN_BYTES, NETCODE_CONNECT_TOKEN_PRIVATE_BYTES, NETCODE_KEY_BYTES,
+use crate::limits::{
+    NETCODE_CONNECT_TOKEN_BYTES, NETCODE_CONNECT_TOKEN_PRIVATE_BYTES, NETCODE_KEY_BYTES,
     NETCODE_MAX_SERVERS_PER_CONNECT, NETCODE_TIMEOUT_SECONDS, NETCODE_USER_DATA_BYTES,
 };
+use crate::Error;
 
 /// The version info at the start of every token: `"NETCODE 1.00"` and its NUL.
 const VERSION_INFO: &[u8; 13] = b"NETCODE 1.00\0";
@@ -223,6 +224,15 @@ pub(crate) fn random_bytes(buffer: &mut [u8]) {
         // never empty), as netcode_random_bytes asserts.
         unsafe { raw::netcode_random_bytes(chunk.as_mut_ptr(), chunk.len() as i32) };
     }
+}
+
+/// A random connect token sequence number: the nonce its private part is encrypted with, which
+/// must never repeat under one key (SECURITY.md). Random 64-bit values collide by chance only
+/// after billions of tokens per key; counting from 0 collides at the first restart.
+pub(crate) fn random_sequence() -> u64 {
+    let mut bytes = [0; 8];
+    random_bytes(&mut bytes);
+    u64::from_le_bytes(bytes)
 }
 
 /// A new random private key for servers and token generation.

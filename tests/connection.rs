@@ -5,7 +5,7 @@
 mod common;
 
 use common::{addr, pattern, Session, PROTOCOL_ID};
-use netcode::{ConnectionState, NETCODE_MAX_PAYLOAD_SIZE};
+use netcode::{ConnectionState, DisconnectReason, NETCODE_MAX_PAYLOAD_SIZE};
 
 /// Defines `mod $name { fn ipv4(); fn ipv6(); fn simulated(); }`, each running `$body` with a
 /// function that makes a session with the given number of slots.
@@ -51,7 +51,7 @@ scenario!(exchange_both_ways_then_disconnect, |new: fn(
     });
     assert_eq!(at_server, vec![(slot, big.clone()), (slot, b"x".to_vec())]);
 
-    s.server.send(slot, &big).unwrap();
+    s.server.send(s.info(c).session, &big).unwrap();
     let mut at_client = Vec::new();
     s.run_until(2.0, |s| {
         at_client.extend(s.client_received(c));
@@ -65,11 +65,14 @@ scenario!(exchange_both_ways_then_disconnect, |new: fn(
         s.run_until(2.0, |s| s.server.num_connected_clients() == 0),
         "the slot was not freed"
     );
-    let seen = s.seen.lock().unwrap();
-    assert_eq!(seen.connected.len(), 1);
+    assert_eq!(s.seen.connected.len(), 1);
     assert_eq!(
-        seen.disconnected.iter().map(|c| c.id).collect::<Vec<_>>(),
-        vec![1001]
+        s.seen
+            .disconnected
+            .iter()
+            .map(|(c, reason)| (c.id, *reason))
+            .collect::<Vec<_>>(),
+        vec![(1001, DisconnectReason::DisconnectPacket)]
     );
 });
 
@@ -90,13 +93,14 @@ scenario!(sixty_four_clients, |new: fn(usize) -> Session| {
     });
     assert_eq!(at_server.len(), 64);
     for (slot, bytes) in at_server {
-        let id = s.server.client(slot).unwrap().id;
+        let client = s.server.client(slot).unwrap();
+        let id = client.id;
         assert_eq!(
             bytes,
             pattern(100, (id - 5000) as u8),
             "payload from slot {slot} (client {id})"
         );
-        s.server.send(slot, &bytes).unwrap();
+        s.server.send(client.session, &bytes).unwrap();
     }
     let mut echoed = [false; 64];
     s.run_until(3.0, |s| {
@@ -211,13 +215,11 @@ scenario!(server_times_out_a_silent_client, |new: fn(
     );
     assert_eq!(
         s.seen
-            .lock()
-            .unwrap()
             .disconnected
             .iter()
-            .map(|c| c.id)
+            .map(|(c, reason)| (c.id, *reason))
             .collect::<Vec<_>>(),
-        vec![7]
+        vec![(7, DisconnectReason::TimedOut)]
     );
     drop(silent);
 });
@@ -229,10 +231,18 @@ scenario!(
         let c = s.connect_client(1, None);
         s.connect_all();
         let slot = s.clients[c].client_index();
-        s.server.disconnect(slot).unwrap();
+        let session = s.info(c).session;
+        s.server.disconnect(session).unwrap();
         assert_eq!(s.run_until_stopped(c, 5.0), ConnectionState::Disconnected);
         assert_eq!(s.server.num_connected_clients(), 0);
-        assert_eq!(s.seen.lock().unwrap().disconnected.len(), 1);
+        assert_eq!(
+            s.seen
+                .disconnected
+                .iter()
+                .map(|(c, reason)| (c.session, *reason))
+                .collect::<Vec<_>>(),
+            vec![(session, DisconnectReason::Local)]
+        );
         // The slot takes a new client.
         s.connect_client(2, None);
         s.clients.remove(c);
@@ -270,11 +280,12 @@ scenario!(user_data_reaches_the_server, |new: fn(usize) -> Session| {
         .for_each(|(i, b)| *b = (i * 7) as u8);
     let c = s.connect_client(99, Some(&user_data));
     s.connect_all();
-    let slot = s.clients[c].client_index();
-    assert_eq!(s.server.client_user_data(slot), Some(&user_data));
-    let seen = s.seen.lock().unwrap();
-    assert_eq!(seen.connected[0].0.id, 99);
-    assert_eq!(seen.connected[0].1, user_data.to_vec());
+    assert_eq!(
+        s.server.client_user_data(s.info(c).session),
+        Some(&user_data)
+    );
+    assert_eq!(s.seen.connected[0].0.id, 99);
+    assert_eq!(s.seen.connected[0].1, user_data.to_vec());
 });
 
 scenario!(token_whose_first_server_is_dead, |new: fn(

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use netcode::{
     ConnectToken, ConnectionState, Error, NetcodeClient, NetcodeServer, NetworkSimulator,
-    ServerConfig, UdpServer, NETCODE_MAX_PAYLOAD_SIZE,
+    ServerConfig, Session, UdpServer, NETCODE_MAX_PAYLOAD_SIZE,
 };
 use proptest::prelude::*;
 
@@ -41,12 +41,13 @@ fn connected_pair() -> (NetworkSimulator, NetcodeServer, NetcodeClient) {
 #[test]
 fn the_sizes_the_issue_names() {
     let (_simulator, mut server, mut client) = connected_pair();
+    let session = server.client(0).unwrap().session;
     for size in [0usize, 1, 1200, 1201, 100_000] {
         let payload = vec![7u8; size];
         let valid = (1..=NETCODE_MAX_PAYLOAD_SIZE).contains(&size);
         assert_eq!(client.send(&payload).is_ok(), valid, "client, {size} bytes");
         assert_eq!(
-            server.send(0, &payload).is_ok(),
+            server.send(session, &payload).is_ok(),
             valid,
             "server, {size} bytes"
         );
@@ -65,14 +66,17 @@ fn the_sizes_the_issue_names() {
     }
     assert!(NetcodeServer::new(config(256)).is_ok());
     for index in [1usize, 3, 4, 256, usize::MAX] {
-        assert!(matches!(
-            server.send(index, b"x"),
-            Err(Error::NoClientInSlot(_))
-        ));
-        assert!(server.receive(index).is_none());
-        assert!(server.disconnect(index).is_err());
-        assert!(server.client_user_data(index).is_none());
+        assert_eq!(server.client(index), None);
     }
+    // A session whose client has left reaches nothing.
+    server.disconnect(session).unwrap();
+    assert!(matches!(
+        server.send(session, b"x"),
+        Err(Error::ClientNotConnected(s)) if s == session
+    ));
+    assert!(server.receive(session).is_none());
+    assert!(server.disconnect(session).is_err());
+    assert!(server.client_user_data(session).is_none());
 }
 
 /// Past 2^24 packets a connection's sequence numbers take 4 bytes, and a 1200-byte payload no
@@ -81,6 +85,7 @@ fn the_sizes_the_issue_names() {
 #[test]
 fn long_connections_refuse_payloads_that_no_longer_fit() {
     let (simulator, mut server, mut client) = connected_pair();
+    let session = server.client(0).unwrap().session;
     // SAFETY: live handles; the shim's test hooks only set a sequence number.
     unsafe {
         netcode::netcode_sys::netcode_sys_client_set_sequence(client.as_raw(), 1 << 24);
@@ -94,18 +99,18 @@ fn long_connections_refuse_payloads_that_no_longer_fit() {
         })
     ));
     assert!(matches!(
-        server.send(0, &[1; 1200]),
+        server.send(session, &[1; 1200]),
         Err(Error::PayloadTooLongForSequence { max: 1198, .. })
     ));
     client.send(&[1; 1199]).unwrap();
-    server.send(0, &[2; 1198]).unwrap();
+    server.send(session, &[2; 1198]).unwrap();
     let mut time = 10.0;
     let (mut up, mut down) = (None, None);
     for _ in 0..5 {
         simulator.update(time);
         client.update(time);
         server.update(time);
-        up = up.or_else(|| server.receive(0).map(|p| p.len()));
+        up = up.or_else(|| server.receive(session).map(|p| p.len()));
         down = down.or_else(|| client.receive().map(|p| p.len()));
         time += 0.05;
     }
@@ -120,12 +125,13 @@ fn sending_before_connecting_and_after_disconnecting() {
     client.disconnect();
     client.update(1.0);
     let (_simulator, mut server, mut client) = connected_pair();
+    let session = server.client(0).unwrap().session;
     client.disconnect();
     assert!(matches!(client.send(b"late"), Err(Error::NotConnected)));
     server.disconnect_all();
     assert!(matches!(
-        server.send(0, b"late"),
-        Err(Error::NoClientInSlot(0))
+        server.send(session, b"late"),
+        Err(Error::ClientNotConnected(_))
     ));
 }
 
@@ -194,7 +200,11 @@ proptest! {
         let (simulator, mut server, mut client) = connected_pair();
         let server_address: SocketAddr = "[::1]:40000".parse().unwrap();
         let client_address: SocketAddr = "[::1]:50000".parse().unwrap();
+        // Every session the server had, connected or not: ops pick one by number.
+        let mut sessions: Vec<Session> = Vec::new();
         for op in ops {
+            sessions.extend(server.clients().map(|c| c.session).filter(|s| !sessions.contains(s)).collect::<Vec<_>>());
+            let pick = |i: usize| sessions.get(i % sessions.len().max(1)).copied();
             match op {
                 Op::Update(time) => {
                     simulator.update(time);
@@ -205,14 +215,14 @@ proptest! {
                     let result = client.send(&vec![1; n]);
                     prop_assert!(result.is_ok() || n == 0 || n > NETCODE_MAX_PAYLOAD_SIZE || !client.state().is_connected());
                 }
-                Op::ServerSend(i, n) => { let _ = server.send(i, &vec![2; n]); }
+                Op::ServerSend(i, n) => { if let Some(session) = pick(i) { let _ = server.send(session, &vec![2; n]); } }
                 Op::ServerReceive(i) => {
-                    if let Some(payload) = server.receive(i) {
+                    if let Some(payload) = pick(i).and_then(|session| server.receive(session)) {
                         prop_assert!(!payload.is_empty() && payload.len() <= NETCODE_MAX_PAYLOAD_SIZE);
                     }
                 }
                 Op::ClientReceive => { let _ = client.receive().map(|p| p.len()); }
-                Op::ServerDisconnect(i) => { let _ = server.disconnect(i); }
+                Op::ServerDisconnect(i) => { if let Some(session) = pick(i) { let _ = server.disconnect(session); } }
                 Op::ClientDisconnect => client.disconnect(),
                 Op::Reconnect => {
                     let token = server.generate_token(30, 1, None).unwrap();

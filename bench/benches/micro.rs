@@ -61,7 +61,8 @@ fn simulator(c: &mut Criterion) {
             server.update(time);
             // The client too, so that neither side times out over millions of iterations.
             client.update(time);
-            let received = server.receive(0).expect("the payload arrived");
+            let session = server.client(0).expect("the client is connected").session;
+            let received = server.receive(session).expect("the payload arrived");
             assert_eq!(received.len(), 100);
         })
     });

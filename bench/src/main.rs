@@ -153,8 +153,11 @@ fn run_crate(config: Config) -> Sample {
         }
         server.update(time);
         for index in 0..config.clients {
+            let Some(client) = server.client(index) else {
+                continue;
+            };
             loop {
-                let Some(payload) = server.receive(index) else {
+                let Some(payload) = server.receive(client.session) else {
                     break;
                 };
                 received += 1;
@@ -163,7 +166,7 @@ fn run_crate(config: Config) -> Sample {
                 let len = payload.len();
                 echo[..len].copy_from_slice(&payload);
                 drop(payload);
-                server.send(index, &echo[..len]).unwrap();
+                server.send(client.session, &echo[..len]).unwrap();
             }
         }
         for (c, client) in clients.iter_mut().enumerate() {

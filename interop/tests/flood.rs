@@ -123,11 +123,15 @@ fn honest_session(
         server.update(time);
         if client.state() == ConnectionState::Connected {
             client.send(b"honest payload").unwrap();
-            let slot = client.client_index();
-            let _ = server.send(slot, b"honest reply");
+            if let Some(honest) = server.client(client.client_index()) {
+                let _ = server.send(honest.session, b"honest reply");
+            }
         }
         for index in 0..server.max_clients() {
-            while let Some(payload) = server.receive(index) {
+            let Some(honest) = server.client(index) else {
+                continue;
+            };
+            while let Some(payload) = server.receive(honest.session) {
                 assert_eq!(&payload[..], b"honest payload");
                 at_server += 1;
             }

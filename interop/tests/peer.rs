@@ -96,13 +96,16 @@ fn c_peer_to_our_server(host: &str) {
     while start.elapsed() < Duration::from_secs(10) {
         server.update(start.elapsed().as_secs_f64());
         for index in 0..server.max_clients() {
+            let Some(client) = server.client(index) else {
+                continue;
+            };
             loop {
-                let Some(bytes) = server.receive(index) else {
+                let Some(bytes) = server.receive(client.session) else {
                     break;
                 };
                 let echo = bytes.to_vec();
                 drop(bytes);
-                server.send(index, &echo).unwrap();
+                server.send(client.session, &echo).unwrap();
             }
         }
         if client_done(&client) {

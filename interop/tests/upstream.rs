@@ -38,7 +38,7 @@ fn upstream_client_to_our_server() {
     let mut server = NetcodeServer::new(config).unwrap();
     let left = Arc::new(Mutex::new(0));
     let on_leave = Arc::clone(&left);
-    server.on_client_disconnect(move |_| *on_leave.lock().unwrap() += 1);
+    server.on_client_disconnect(move |_, _| *on_leave.lock().unwrap() += 1);
     let client = Program::start(UPSTREAM_CLIENT, &[]);
 
     let payload = upstream_payload();
@@ -47,12 +47,13 @@ fn upstream_client_to_our_server() {
     while start.elapsed() < RUN {
         server.update(start.elapsed().as_secs_f64());
         for index in 0..server.max_clients() {
-            if server.client(index).is_some() {
-                // As the upstream server does: the pattern to each client, every tick.
-                server.send(index, &payload).unwrap();
-                sent += 1;
-            }
-            while let Some(bytes) = server.receive(index) {
+            let Some(client) = server.client(index) else {
+                continue;
+            };
+            // As the upstream server does: the pattern to each client, every tick.
+            server.send(client.session, &payload).unwrap();
+            sent += 1;
+            while let Some(bytes) = server.receive(client.session) {
                 assert_eq!(
                     &bytes[..],
                     &payload[..],

@@ -9,11 +9,57 @@
 
 #include "netcode_sys.h"
 
-/* ---- Log routing --------------------------------------------------------------------------
-   netcode_printf( level, ... ) filters by level and calls vprintf( format, args ); the few
-   plain printf calls print unconditionally. Both are redirected here by the macros below, which
-   are defined only around netcode.c. `level` is netcode_printf's parameter: vprintf is called
-   nowhere else, and a use outside it would not compile. */
+/* ---- State that our patches add to netcode.c (patches 0008 and 0009) ------------------------
+   Declared before netcode.c so that the patched lines can use it; the functions are defined
+   below, once netcode.c's structs are known. */
+
+static int netcode_sys_log_threshold = NETCODE_LOG_LEVEL_NONE;
+
+struct netcode_server_t;
+struct netcode_client_t;
+struct netcode_address_t;
+
+struct netcode_sys_server_state
+{
+    struct netcode_sys_server_event events[NETCODE_SYS_SERVER_EVENTS];
+    int event_head;
+    int event_count;
+    uint64_t events_dropped;
+    int record_info;
+    int disconnect_reason;
+    uint64_t next_session;
+    uint64_t session[NETCODE_MAX_CLIENTS];
+    int refuse_reuse;
+    int recent_next;
+    int recent_count;
+    uint8_t recent_keys[NETCODE_SYS_RECENT_SESSIONS][NETCODE_KEY_BYTES];
+};
+
+struct netcode_sys_client_state
+{
+    struct netcode_sys_client_event events[NETCODE_SYS_CLIENT_EVENTS];
+    int event_head;
+    int event_count;
+    uint64_t events_dropped;
+    int record_info;
+    int local_call;
+};
+
+static void netcode_sys_server_connected( struct netcode_server_t * server, int client_index );
+static void netcode_sys_server_disconnecting( struct netcode_server_t * server, int client_index );
+static int netcode_sys_server_admit( struct netcode_server_t * server, int encryption_index );
+static void netcode_sys_server_denied( struct netcode_server_t * server, struct netcode_address_t * from, uint64_t client_id );
+static void netcode_sys_server_keep_alive_sent( struct netcode_server_t * server, int client_index );
+static void netcode_sys_client_state_changed( struct netcode_client_t * client, int state );
+static void netcode_sys_client_keep_alive_sent( struct netcode_client_t * client );
+
+/* ---- Log lines ------------------------------------------------------------------------------
+   netcode_printf( level, ... ) filters by level (patch 0009: the atomic threshold above) and
+   calls vprintf( format, args ); the few plain printf calls print unconditionally. Both are
+   redirected here by the macros below, which are defined only around netcode.c. `level` is
+   netcode_printf's parameter: vprintf is called nowhere else, and a use outside it would not
+   compile. Captured lines wait in a buffer of the calling thread until the wrapper takes them,
+   after the C call returns: no foreign code runs inside netcode.c. */
 
 static void netcode_sys_log_vprintf( int level, const char * format, va_list args );
 static void netcode_sys_log_printf( const char * format, ... );
@@ -26,30 +72,33 @@ static void netcode_sys_log_printf( const char * format, ... );
 #undef vprintf
 #undef printf
 
-static netcode_sys_log_callback_t netcode_sys_log_callback;
-static int netcode_sys_log_threshold = NETCODE_LOG_LEVEL_DEBUG;
+static int netcode_sys_log_capturing;
 
-/* Set while netcode_sys_server_create reuses netcode_server_create_internal, whose
-   "(network simulator)" line would be wrong there. */
-static __thread int netcode_sys_log_suppressed;
-
-void netcode_sys_set_log_callback( netcode_sys_log_callback_t callback )
+/* One thread's captured lines: entries of a level byte and a NUL-terminated line, appended at
+   `used`, taken from `read`. */
+struct netcode_sys_log_buffer
 {
-    __atomic_store_n( &netcode_sys_log_callback, callback, __ATOMIC_RELEASE );
+    char text[NETCODE_SYS_LOG_BUFFER_BYTES];
+    int used;
+    int read;
+    uint64_t dropped;
+};
+
+static __thread struct netcode_sys_log_buffer netcode_sys_log;
+
+void netcode_sys_log_capture( int capture )
+{
+    __atomic_store_n( &netcode_sys_log_capturing, capture, __ATOMIC_RELAXED );
 }
 
-void netcode_sys_set_log_threshold( int level )
+void netcode_sys_set_log_level( int level )
 {
     __atomic_store_n( &netcode_sys_log_threshold, level, __ATOMIC_RELAXED );
 }
 
 static void netcode_sys_log_vprintf( int level, const char * format, va_list args )
 {
-    if ( netcode_sys_log_suppressed )
-        return;
-
-    netcode_sys_log_callback_t callback = __atomic_load_n( &netcode_sys_log_callback, __ATOMIC_ACQUIRE );
-    if ( !callback )
+    if ( !__atomic_load_n( &netcode_sys_log_capturing, __ATOMIC_RELAXED ) )
     {
         vprintf( format, args );
         return;
@@ -58,15 +107,35 @@ static void netcode_sys_log_vprintf( int level, const char * format, va_list arg
     if ( level > __atomic_load_n( &netcode_sys_log_threshold, __ATOMIC_RELAXED ) )
         return;
 
-    char line[1024];
-    int length = vsnprintf( line, sizeof( line ), format, args );
+    struct netcode_sys_log_buffer * log = &netcode_sys_log;
+    /* After the level byte; a line longer than NETCODE_SYS_LOG_LINE_BYTES is cut there. */
+    int room = NETCODE_SYS_LOG_BUFFER_BYTES - log->used - 1;
+    int limit = room < NETCODE_SYS_LOG_LINE_BYTES ? room : NETCODE_SYS_LOG_LINE_BYTES;
+    if ( limit < 2 )
+    {
+        log->dropped++;
+        return;
+    }
+    char * line = log->text + log->used + 1;
+    int length = vsnprintf( line, (size_t) limit, format, args );
     if ( length < 0 )
         return;
-    size_t end = strlen( line );
-    while ( end > 0 && ( line[end - 1] == '\n' || line[end - 1] == '\r' ) )
-        line[--end] = '\0';
-    if ( end > 0 )
-        callback( level, line );
+    if ( length >= limit )
+    {
+        if ( limit < NETCODE_SYS_LOG_LINE_BYTES )
+        {
+            /* The buffer is full: the line is dropped whole, not cut short. */
+            log->dropped++;
+            return;
+        }
+        length = limit - 1;
+    }
+    while ( length > 0 && ( line[length - 1] == '\n' || line[length - 1] == '\r' ) )
+        line[--length] = '\0';
+    if ( length == 0 )
+        return;
+    log->text[log->used] = (char) level;
+    log->used += 1 + length + 1;
 }
 
 static void netcode_sys_log_printf( const char * format, ... )
@@ -75,6 +144,31 @@ static void netcode_sys_log_printf( const char * format, ... )
     va_start( args, format );
     netcode_sys_log_vprintf( NETCODE_LOG_LEVEL_ERROR, format, args );
     va_end( args );
+}
+
+const char * netcode_sys_log_next( int * level )
+{
+    struct netcode_sys_log_buffer * log = &netcode_sys_log;
+    if ( log->read >= log->used )
+        return NULL;
+    const char * line = log->text + log->read + 1;
+    *level = (unsigned char) log->text[log->read];
+    log->read += 1 + (int) strlen( line ) + 1;
+    if ( log->read >= log->used )
+    {
+        /* Everything taken: the next line starts at the beginning again. The line returned
+           stays readable until the next C call on this thread writes over it. */
+        log->read = 0;
+        log->used = 0;
+    }
+    return line;
+}
+
+uint64_t netcode_sys_log_take_dropped( void )
+{
+    uint64_t dropped = netcode_sys_log.dropped;
+    netcode_sys_log.dropped = 0;
+    return dropped;
 }
 
 /* ---- Addresses ------------------------------------------------------------------------------ */
@@ -118,47 +212,10 @@ static int netcode_sys_address_count_valid( int count )
 
 /* ---- Server and client ---------------------------------------------------------------------- */
 
-struct netcode_server_t * netcode_sys_server_create( const char * bind_address_string, const char * public_address_string, uint64_t protocol_id, const uint8_t * private_key, double time )
+struct netcode_server_t * netcode_sys_server_create( const char * bind_address, const char * public_address, uint64_t protocol_id, const uint8_t * private_key, double time )
 {
-    struct netcode_address_t bind_address;
-    struct netcode_address_t public_address;
-    if ( !netcode_parse_address( bind_address_string, &bind_address ) || !netcode_parse_address( public_address_string, &public_address ) )
-    {
-        netcode_printf( NETCODE_LOG_LEVEL_ERROR, "error: failed to parse server address\n" );
-        return NULL;
-    }
-
-    struct netcode_socket_t socket;
-    memset( &socket, 0, sizeof( socket ) );
-    if ( netcode_socket_create( &socket, &bind_address, NETCODE_SOCKET_SNDBUF_SIZE, NETCODE_SOCKET_RCVBUF_SIZE ) != NETCODE_SOCKET_ERROR_NONE )
-        return NULL;
-
-    if ( public_address.port == 0 )
-        public_address.port = socket.address.port;
-
-    char bound[NETCODE_MAX_ADDRESS_STRING_LENGTH];
-    char public[NETCODE_MAX_ADDRESS_STRING_LENGTH];
-    netcode_address_to_string( &socket.address, bound );
-    netcode_address_to_string( &public_address, public );
-
-    /* netcode_server_create_internal sets up everything but the socket when it is given a
-       simulator, and it refuses bind port 0, which the socket has resolved by now. The marker
-       is only stored, never used: it is replaced by NULL before anything reads it. */
-    static char simulator_marker;
-    netcode_sys_log_suppressed = 1;
-    struct netcode_server_t * server = netcode_server_create_internal( bound, public, protocol_id, (uint8_t*) private_key, time, (struct netcode_network_simulator_t*) &simulator_marker );
-    netcode_sys_log_suppressed = 0;
-    if ( !server )
-    {
-        netcode_socket_destroy( &socket );
-        return NULL;
-    }
-    server->network_simulator = NULL;
-    server->socket = socket;
-
-    netcode_printf( NETCODE_LOG_LEVEL_INFO, "server listening on %s\n", bound );
-
-    return server;
+    /* netcode.c only reads the strings and copies the key; patch 0020 allows port 0. */
+    return netcode_server_create_internal( (char*) bind_address, (char*) public_address, protocol_id, (uint8_t*) private_key, time, NULL );
 }
 
 uint16_t netcode_sys_server_port( struct netcode_server_t * server )
@@ -171,44 +228,300 @@ int netcode_sys_server_max_clients( struct netcode_server_t * server )
     return server->running ? server->max_clients : 0;
 }
 
-int netcode_sys_server_client_address( struct netcode_server_t * server, int client_index, struct netcode_sys_address * address )
+/* ---- Server events (patch 0008) ------------------------------------------------------------- */
+
+_Static_assert( NETCODE_SYS_SERVER_EVENTS >= 2 * NETCODE_MAX_CLIENTS + 2, "room for every connect and disconnect" );
+
+static struct netcode_sys_server_event * netcode_sys_server_event_push( struct netcode_server_t * server, int type, int client_index )
 {
-    if ( !netcode_server_client_connected( server, client_index ) )
+    struct netcode_sys_server_state * sys = &server->sys;
+    int slot = ( sys->event_head + sys->event_count ) % NETCODE_SYS_SERVER_EVENTS;
+    sys->event_count++;
+    struct netcode_sys_server_event * event = &sys->events[slot];
+    event->type = type;
+    event->client_index = client_index;
+    event->client_id = 0;
+    event->session = 0;
+    event->reason = NETCODE_SYS_DISCONNECT_NONE;
+    memset( &event->address, 0, sizeof( event->address ) );
+    return event;
+}
+
+/* The room a server keeps: one event for a later disconnect of every connected client. */
+static int netcode_sys_server_event_room( struct netcode_server_t * server )
+{
+    return NETCODE_SYS_SERVER_EVENTS - server->sys.event_count - server->num_connected_clients;
+}
+
+static void netcode_sys_server_connected( struct netcode_server_t * server, int client_index )
+{
+    struct netcode_sys_server_state * sys = &server->sys;
+    sys->session[client_index] = ++sys->next_session;
+    struct netcode_sys_server_event * event = netcode_sys_server_event_push( server, NETCODE_SYS_SERVER_EVENT_CONNECTED, client_index );
+    event->client_id = server->client_id[client_index];
+    event->session = sys->session[client_index];
+    netcode_sys_address_export( &server->client_address[client_index], &event->address );
+    memcpy( event->user_data, server->client_user_data[client_index], NETCODE_USER_DATA_BYTES );
+}
+
+static void netcode_sys_server_disconnecting( struct netcode_server_t * server, int client_index )
+{
+    struct netcode_sys_server_state * sys = &server->sys;
+    /* netcode_sys_server_admit keeps room for this (see netcode_sys_server_event_room). */
+    if ( sys->event_count < NETCODE_SYS_SERVER_EVENTS )
+    {
+        struct netcode_sys_server_event * event = netcode_sys_server_event_push( server, NETCODE_SYS_SERVER_EVENT_DISCONNECTED, client_index );
+        event->client_id = server->client_id[client_index];
+        event->session = sys->session[client_index];
+        event->reason = sys->disconnect_reason;
+        netcode_sys_address_export( &server->client_address[client_index], &event->address );
+    }
+    else
+    {
+        sys->events_dropped++;
+    }
+    sys->session[client_index] = 0;
+    sys->disconnect_reason = NETCODE_SYS_DISCONNECT_LOCAL;
+}
+
+static int netcode_sys_server_admit( struct netcode_server_t * server, int encryption_index )
+{
+    struct netcode_sys_server_state * sys = &server->sys;
+    /* The connect, and a disconnect for every client including this one. */
+    if ( netcode_sys_server_event_room( server ) < 2 )
+    {
+        netcode_printf( NETCODE_LOG_LEVEL_DEBUG, "server ignored connection response. its events are not read yet\n" );
         return 0;
-    netcode_sys_address_export( &server->client_address[client_index], address );
+    }
+    if ( !sys->refuse_reuse )
+        return 1;
+    uint8_t * key = netcode_encryption_manager_get_receive_key( &server->encryption_manager, encryption_index );
+    if ( !key )
+        return 0;
+    int i;
+    for ( i = 0; i < sys->recent_count; ++i )
+    {
+        if ( memcmp( sys->recent_keys[i], key, NETCODE_KEY_BYTES ) == 0 )
+        {
+            netcode_printf( NETCODE_LOG_LEVEL_INFO, "server ignored connection response. its connect token was already used\n" );
+            return 0;
+        }
+    }
+    memcpy( sys->recent_keys[sys->recent_next], key, NETCODE_KEY_BYTES );
+    sys->recent_next = ( sys->recent_next + 1 ) % NETCODE_SYS_RECENT_SESSIONS;
+    if ( sys->recent_count < NETCODE_SYS_RECENT_SESSIONS )
+        sys->recent_count++;
     return 1;
 }
 
-double netcode_sys_server_client_last_send_time( struct netcode_server_t * server, int client_index )
+/* Keep-alive and denial events: only when asked for, and never from the reserved room. */
+static struct netcode_sys_server_event * netcode_sys_server_info_event( struct netcode_server_t * server, int type, int client_index )
 {
-    if ( !netcode_server_client_connected( server, client_index ) )
-        return -1.0;
-    return server->client_last_packet_send_time[client_index];
+    if ( !server->sys.record_info )
+        return NULL;
+    if ( netcode_sys_server_event_room( server ) < 1 )
+    {
+        server->sys.events_dropped++;
+        return NULL;
+    }
+    return netcode_sys_server_event_push( server, type, client_index );
 }
 
-int netcode_sys_server_client_key( struct netcode_server_t * server, int client_index, uint8_t * key )
+static void netcode_sys_server_denied( struct netcode_server_t * server, struct netcode_address_t * from, uint64_t client_id )
+{
+    struct netcode_sys_server_event * event = netcode_sys_server_info_event( server, NETCODE_SYS_SERVER_EVENT_DENIED, -1 );
+    if ( !event )
+        return;
+    event->client_id = client_id;
+    netcode_sys_address_export( from, &event->address );
+}
+
+static void netcode_sys_server_keep_alive_sent( struct netcode_server_t * server, int client_index )
+{
+    struct netcode_sys_server_event * event = netcode_sys_server_info_event( server, NETCODE_SYS_SERVER_EVENT_KEEP_ALIVE_SENT, client_index );
+    if ( !event )
+        return;
+    event->client_id = server->client_id[client_index];
+    event->session = server->sys.session[client_index];
+    netcode_sys_address_export( &server->client_address[client_index], &event->address );
+}
+
+const struct netcode_sys_server_event * netcode_sys_server_peek_event( struct netcode_server_t * server )
+{
+    struct netcode_sys_server_state * sys = &server->sys;
+    return sys->event_count > 0 ? &sys->events[sys->event_head] : NULL;
+}
+
+void netcode_sys_server_pop_event( struct netcode_server_t * server )
+{
+    struct netcode_sys_server_state * sys = &server->sys;
+    if ( sys->event_count == 0 )
+        return;
+    sys->event_head = ( sys->event_head + 1 ) % NETCODE_SYS_SERVER_EVENTS;
+    sys->event_count--;
+}
+
+void netcode_sys_server_requeue_event( struct netcode_server_t * server )
+{
+    struct netcode_sys_server_state * sys = &server->sys;
+    if ( sys->event_count == 0 )
+        return;
+    int last = ( sys->event_head + sys->event_count ) % NETCODE_SYS_SERVER_EVENTS;
+    if ( last != sys->event_head )
+        sys->events[last] = sys->events[sys->event_head];
+    sys->event_head = ( sys->event_head + 1 ) % NETCODE_SYS_SERVER_EVENTS;
+}
+
+int netcode_sys_server_num_events( struct netcode_server_t * server )
+{
+    return server->sys.event_count;
+}
+
+uint64_t netcode_sys_server_events_dropped( struct netcode_server_t * server )
+{
+    return server->sys.events_dropped;
+}
+
+void netcode_sys_server_record_info_events( struct netcode_server_t * server, int record )
+{
+    server->sys.record_info = record;
+}
+
+void netcode_sys_server_refuse_token_reuse( struct netcode_server_t * server, int refuse )
+{
+    server->sys.refuse_reuse = refuse;
+}
+
+/* ---- Sessions ------------------------------------------------------------------------------- */
+
+uint64_t netcode_sys_server_client_session( struct netcode_server_t * server, int client_index )
 {
     if ( !netcode_server_client_connected( server, client_index ) )
         return 0;
-    uint8_t * receive_key = netcode_encryption_manager_get_receive_key( &server->encryption_manager, server->client_encryption_index[client_index] );
-    if ( !receive_key )
+    return server->sys.session[client_index];
+}
+
+static int netcode_sys_server_session_connected( struct netcode_server_t * server, int client_index, uint64_t session )
+{
+    return session != 0 && netcode_sys_server_client_session( server, client_index ) == session;
+}
+
+int netcode_sys_server_client_info( struct netcode_server_t * server, int client_index, struct netcode_sys_client_info * info )
+{
+    uint64_t session = netcode_sys_server_client_session( server, client_index );
+    if ( !session )
         return 0;
-    memcpy( key, receive_key, NETCODE_KEY_BYTES );
+    info->client_id = server->client_id[client_index];
+    info->session = session;
+    netcode_sys_address_export( &server->client_address[client_index], &info->address );
     return 1;
 }
 
-uint64_t netcode_sys_server_denied_count( struct netcode_server_t * server )
+int netcode_sys_server_find_client( struct netcode_server_t * server, uint64_t client_id, struct netcode_sys_client_info * info )
 {
     if ( !server->running )
-        return 0;
-    /* netcode_server_start leaves global_sequence at 1 << 63 (creation) or 0 (after a stop). */
-    uint64_t global_packets = server->global_sequence & ~( 1ULL << 63 );
-    return global_packets - server->challenge_sequence;
+        return -1;
+    int client_index = netcode_server_find_client_index_by_id( server, client_id );
+    if ( client_index < 0 || !netcode_sys_server_client_info( server, client_index, info ) )
+        return -1;
+    return client_index;
 }
 
-double netcode_sys_client_last_send_time( struct netcode_client_t * client )
+void * netcode_sys_server_receive( struct netcode_server_t * server, int client_index, uint64_t session, int * packet_bytes, uint64_t * packet_sequence )
 {
-    return client->last_packet_send_time;
+    if ( !netcode_sys_server_session_connected( server, client_index, session ) )
+        return NULL;
+    return netcode_server_receive_packet( server, client_index, packet_bytes, packet_sequence );
+}
+
+int netcode_sys_server_disconnect( struct netcode_server_t * server, int client_index, uint64_t session )
+{
+    if ( !netcode_sys_server_session_connected( server, client_index, session ) )
+        return 0;
+    netcode_server_disconnect_client( server, client_index );
+    return 1;
+}
+
+const uint8_t * netcode_sys_server_client_user_data( struct netcode_server_t * server, int client_index, uint64_t session )
+{
+    if ( !netcode_sys_server_session_connected( server, client_index, session ) )
+        return NULL;
+    return server->client_user_data[client_index];
+}
+
+/* ---- Client events (patch 0008) ------------------------------------------------------------- */
+
+static void netcode_sys_client_event_push( struct netcode_client_t * client, int type, int from, int to, int reason )
+{
+    struct netcode_sys_client_state * sys = &client->sys;
+    if ( sys->event_count == NETCODE_SYS_CLIENT_EVENTS )
+    {
+        /* Cannot happen while the wrapper reads them after every call (a call makes at most
+           four); if it did, the oldest goes. */
+        sys->event_head = ( sys->event_head + 1 ) % NETCODE_SYS_CLIENT_EVENTS;
+        sys->event_count--;
+        sys->events_dropped++;
+    }
+    struct netcode_sys_client_event * event = &sys->events[( sys->event_head + sys->event_count ) % NETCODE_SYS_CLIENT_EVENTS];
+    sys->event_count++;
+    event->type = type;
+    event->from = from;
+    event->to = to;
+    event->reason = reason;
+}
+
+static void netcode_sys_client_state_changed( struct netcode_client_t * client, int state )
+{
+    if ( state == client->state )
+        return;
+    int reason = NETCODE_SYS_DISCONNECT_NONE;
+    if ( state == NETCODE_CLIENT_STATE_DISCONNECTED )
+        reason = client->sys.local_call ? NETCODE_SYS_DISCONNECT_LOCAL : NETCODE_SYS_DISCONNECT_PACKET;
+    else if ( state == NETCODE_CLIENT_STATE_CONNECTION_TIMED_OUT )
+        reason = NETCODE_SYS_DISCONNECT_TIMED_OUT;
+    netcode_sys_client_event_push( client, NETCODE_SYS_CLIENT_EVENT_STATE_CHANGED, client->state, state, reason );
+}
+
+static void netcode_sys_client_keep_alive_sent( struct netcode_client_t * client )
+{
+    if ( client->sys.record_info )
+        netcode_sys_client_event_push( client, NETCODE_SYS_CLIENT_EVENT_KEEP_ALIVE_SENT, client->state, client->state, NETCODE_SYS_DISCONNECT_NONE );
+}
+
+const struct netcode_sys_client_event * netcode_sys_client_peek_event( struct netcode_client_t * client )
+{
+    struct netcode_sys_client_state * sys = &client->sys;
+    return sys->event_count > 0 ? &sys->events[sys->event_head] : NULL;
+}
+
+void netcode_sys_client_pop_event( struct netcode_client_t * client )
+{
+    struct netcode_sys_client_state * sys = &client->sys;
+    if ( sys->event_count == 0 )
+        return;
+    sys->event_head = ( sys->event_head + 1 ) % NETCODE_SYS_CLIENT_EVENTS;
+    sys->event_count--;
+}
+
+void netcode_sys_client_requeue_event( struct netcode_client_t * client )
+{
+    struct netcode_sys_client_state * sys = &client->sys;
+    if ( sys->event_count == 0 )
+        return;
+    int last = ( sys->event_head + sys->event_count ) % NETCODE_SYS_CLIENT_EVENTS;
+    if ( last != sys->event_head )
+        sys->events[last] = sys->events[sys->event_head];
+    sys->event_head = ( sys->event_head + 1 ) % NETCODE_SYS_CLIENT_EVENTS;
+}
+
+int netcode_sys_client_num_events( struct netcode_client_t * client )
+{
+    return client->sys.event_count;
+}
+
+void netcode_sys_client_record_info_events( struct netcode_client_t * client, int record )
+{
+    client->sys.record_info = record;
 }
 
 void netcode_sys_client_start_connect_at( struct netcode_client_t * client, double time )
@@ -370,9 +683,9 @@ uint64_t netcode_sys_server_next_payload_sequence( struct netcode_server_t * ser
     return server->client_sequence[client_index] + ( server->client_confirmed[client_index] ? 0 : 1 );
 }
 
-int netcode_sys_server_send( struct netcode_server_t * server, int client_index, const uint8_t * payload, int payload_bytes )
+int netcode_sys_server_send( struct netcode_server_t * server, int client_index, uint64_t session, const uint8_t * payload, int payload_bytes )
 {
-    if ( !netcode_server_client_connected( server, client_index ) )
+    if ( !netcode_sys_server_session_connected( server, client_index, session ) )
         return NETCODE_SYS_NOT_CONNECTED;
     int room = netcode_sys_max_payload_bytes( netcode_sys_server_next_payload_sequence( server, client_index ) );
     if ( payload_bytes < 1 || payload_bytes > room )

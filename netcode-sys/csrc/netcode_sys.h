@@ -58,6 +58,7 @@ void netcode_test();
 
 /* ---- 2. Our own additions ----------------------------------------------------------------- */
 
+
 #define NETCODE_SYS_ADDRESS_NONE 0
 #define NETCODE_SYS_ADDRESS_IPV4 1
 #define NETCODE_SYS_ADDRESS_IPV6 2
@@ -101,6 +102,144 @@ struct netcode_sys_connect_token
     int timeout_seconds;
 };
 
+/* ---- Events (patch 0008) ----------------------------------------------------------------
+   netcode.c records what happens, where it happens, into a bounded queue in each server and
+   client. Read them with *_peek_event (a view into the queue, valid until the next call on the
+   handle) and *_pop_event, in order. */
+
+#define NETCODE_SYS_SERVER_EVENT_CONNECTED 1
+#define NETCODE_SYS_SERVER_EVENT_DISCONNECTED 2
+#define NETCODE_SYS_SERVER_EVENT_KEEP_ALIVE_SENT 3
+#define NETCODE_SYS_SERVER_EVENT_DENIED 4
+
+#define NETCODE_SYS_CLIENT_EVENT_STATE_CHANGED 1
+#define NETCODE_SYS_CLIENT_EVENT_KEEP_ALIVE_SENT 2
+
+/* Why a connection ended. */
+#define NETCODE_SYS_DISCONNECT_NONE 0
+/* This side's application asked (netcode_server_disconnect_client, netcode_client_disconnect,
+   or a new netcode_client_connect). */
+#define NETCODE_SYS_DISCONNECT_LOCAL 1
+/* The other side sent its disconnect packets. */
+#define NETCODE_SYS_DISCONNECT_PACKET 2
+/* Nothing arrived from the other side for the timeout. */
+#define NETCODE_SYS_DISCONNECT_TIMED_OUT 3
+
+/* Room for a connect and a disconnect of every slot, and some keep-alive and denial events. */
+#define NETCODE_SYS_SERVER_EVENTS ( 2 * NETCODE_MAX_CLIENTS + 64 )
+#define NETCODE_SYS_CLIENT_EVENTS 16
+/* How many sessions a server remembers to refuse a reused connect token. */
+#define NETCODE_SYS_RECENT_SESSIONS 4096
+
+/* A server event. CONNECTED: the slot, the client's id, its session, address and user data.
+   DISCONNECTED: the same (user data left as it was) and the reason. KEEP_ALIVE_SENT: the slot,
+   id, session, address. DENIED (server full): client_index -1, the id from the token and the
+   address of the request. */
+struct netcode_sys_server_event
+{
+    int type;
+    int client_index;
+    uint64_t client_id;
+    uint64_t session;
+    int reason;
+    struct netcode_sys_address address;
+    uint8_t user_data[NETCODE_SYS_USER_DATA_BYTES];
+};
+
+/* A client event: a state change (NETCODE_CLIENT_STATE_*), with a reason for changes to
+   DISCONNECTED and CONNECTION_TIMED_OUT, or a keep-alive sent (from == to == the state). */
+struct netcode_sys_client_event
+{
+    int type;
+    int from;
+    int to;
+    int reason;
+};
+
+/* The oldest unread event, or NULL. */
+const struct netcode_sys_server_event * netcode_sys_server_peek_event( struct netcode_server_t * server );
+const struct netcode_sys_client_event * netcode_sys_client_peek_event( struct netcode_client_t * client );
+
+/* Removes the oldest unread event (nothing if there is none). */
+void netcode_sys_server_pop_event( struct netcode_server_t * server );
+void netcode_sys_client_pop_event( struct netcode_client_t * client );
+
+/* Moves the oldest unread event behind the newest. */
+void netcode_sys_server_requeue_event( struct netcode_server_t * server );
+void netcode_sys_client_requeue_event( struct netcode_client_t * client );
+
+/* How many events are unread. */
+int netcode_sys_server_num_events( struct netcode_server_t * server );
+int netcode_sys_client_num_events( struct netcode_client_t * client );
+
+/* Keep-alive and denial events (and keep-alive events of a client) that found no room: the
+   queue keeps room for one disconnect of every connected client, and a connection response is
+   ignored until there is room for its connect too. */
+uint64_t netcode_sys_server_events_dropped( struct netcode_server_t * server );
+
+/* Whether keep-alive and denial events are recorded (default: no). */
+void netcode_sys_server_record_info_events( struct netcode_server_t * server, int record );
+void netcode_sys_client_record_info_events( struct netcode_client_t * client, int record );
+
+/* Whether a connection response whose client-to-server key one of the last
+   NETCODE_SYS_RECENT_SESSIONS sessions used (a connect token used twice) is ignored (default:
+   no). */
+void netcode_sys_server_refuse_token_reuse( struct netcode_server_t * server, int refuse );
+
+/* ---- Sessions (patch 0008) -----------------------------------------------------------------
+   Every connection a server accepts gets a session number, 1, 2, 3, ... never reused by that
+   server; the calls below act only if the slot still holds that session. */
+
+struct netcode_sys_client_info
+{
+    uint64_t client_id;
+    uint64_t session;
+    struct netcode_sys_address address;
+};
+
+/* The session of the client in `client_index`, or 0 if the slot is empty or out of range. */
+uint64_t netcode_sys_server_client_session( struct netcode_server_t * server, int client_index );
+
+/* Fills `info` for the client in `client_index`: 1, or 0 if there is none. */
+int netcode_sys_server_client_info( struct netcode_server_t * server, int client_index, struct netcode_sys_client_info * info );
+
+/* The slot of the connected client with this id (and its `info`), or -1. */
+int netcode_sys_server_find_client( struct netcode_server_t * server, uint64_t client_id, struct netcode_sys_client_info * info );
+
+/* netcode_server_receive_packet for the client of `session`: NULL if it is not connected. */
+void * netcode_sys_server_receive( struct netcode_server_t * server, int client_index, uint64_t session, int * packet_bytes, uint64_t * packet_sequence );
+
+/* netcode_server_disconnect_client for the client of `session`: 1, or 0 if it is not
+   connected. */
+int netcode_sys_server_disconnect( struct netcode_server_t * server, int client_index, uint64_t session );
+
+/* The user data (NETCODE_SYS_USER_DATA_BYTES) of the client of `session`, or NULL. */
+const uint8_t * netcode_sys_server_client_user_data( struct netcode_server_t * server, int client_index, uint64_t session );
+
+/* ---- Log lines (patch 0009) ----------------------------------------------------------------
+   netcode.c prints with vprintf (and a few plain printf calls, which count as errors). By
+   default they go to stdout. Once capture is on, each line (without its newline, cut at
+   NETCODE_SYS_LOG_LINE_BYTES - 1 bytes) waits in a buffer of the thread that made it, with its
+   level (NETCODE_LOG_LEVEL_*), until netcode_sys_log_next takes it: after the C call returns,
+   so that no foreign code runs inside netcode.c. Lines above the level
+   (netcode_sys_set_log_level, which netcode_log_level also sets) are never formatted. */
+
+#define NETCODE_SYS_LOG_BUFFER_BYTES 16384
+#define NETCODE_SYS_LOG_LINE_BYTES 512
+
+void netcode_sys_log_capture( int capture );
+
+/* The log level, from any thread at any time (netcode_log_level writes the same value). */
+void netcode_sys_set_log_level( int level );
+
+/* The calling thread's oldest captured line and its level, or NULL. The line stays valid until
+   the next C call on this thread. */
+const char * netcode_sys_log_next( int * level );
+
+/* How many of the calling thread's lines were dropped, since the last call, because its buffer
+   was full. */
+uint64_t netcode_sys_log_take_dropped( void );
+
 /* Any packet, by its fields: what netcode_sys_write_packet writes. Only the fields of `type`
    (NETCODE_SYS_*_PACKET) are read. */
 #define NETCODE_SYS_CONNECTION_REQUEST_PACKET 0
@@ -141,14 +280,14 @@ int netcode_sys_max_payload_bytes( uint64_t sequence );
    sends a keep-alive before it while the client has not confirmed its connection), or 0. */
 uint64_t netcode_sys_server_next_payload_sequence( struct netcode_server_t * server, int client_index );
 
-/* netcode_server_send_packet and netcode_client_send_packet, checked: they send only to a
-   connected client (or, for a client, while connected) a payload of 1 to
+/* netcode_server_send_packet and netcode_client_send_packet, checked: they send only to the
+   connected client of `session` (or, for a client, while connected) a payload of 1 to
    netcode_sys_max_payload_bytes bytes for the packet's sequence number. Return
    NETCODE_SYS_SENT, NETCODE_SYS_NOT_CONNECTED, or the room left (0 to 1200) when the payload is
    too long or empty, in which case nothing is sent. */
 #define NETCODE_SYS_SENT -1
 #define NETCODE_SYS_NOT_CONNECTED -2
-int netcode_sys_server_send( struct netcode_server_t * server, int client_index, const uint8_t * payload, int payload_bytes );
+int netcode_sys_server_send( struct netcode_server_t * server, int client_index, uint64_t session, const uint8_t * payload, int payload_bytes );
 int netcode_sys_client_send( struct netcode_client_t * client, const uint8_t * payload, int payload_bytes );
 
 /* For tests: sets the sequence number of the client's next packet, or of the server's next
@@ -167,21 +306,8 @@ int netcode_sys_write_challenge_token( uint64_t client_id, const uint8_t * user_
 
 void netcode_sys_layout_packet( size_t * size, size_t * align );
 
-/* Log lines: netcode.c prints with vprintf (and a few plain printf calls). Once a callback is
-   set, every such line goes to it instead of stdout, without its trailing newline, with the
-   level netcode.c gave it (NETCODE_LOG_LEVEL_*; plain printf calls count as errors). Lines are
-   still filtered by netcode_log_level first. NULL restores stdout. */
-typedef void ( * netcode_sys_log_callback_t )( int level, const char * line );
-
-void netcode_sys_set_log_callback( netcode_sys_log_callback_t callback );
-
-/* While a callback is set, lines above this level (NETCODE_LOG_LEVEL_*) are dropped before they
-   are formatted. Unlike netcode_log_level, which writes a plain int that every thread reads,
-   this may be called from any thread at any time. */
-void netcode_sys_set_log_threshold( int level );
-
-/* netcode_server_create over a real socket, but bind port 0 is allowed: the system picks a
-   port (see netcode_sys_server_port), and a public address with port 0 gets that port too.
+/* netcode_server_create with const strings. Bind port 0 lets the system pick a port (patch
+   0020; see netcode_sys_server_port), and a public address with port 0 gets that port too.
    Returns NULL if an address does not parse or the socket cannot be bound. */
 struct netcode_server_t * netcode_sys_server_create( const char * bind_address, const char * public_address, uint64_t protocol_id, const uint8_t * private_key, double time );
 
@@ -190,24 +316,6 @@ uint16_t netcode_sys_server_port( struct netcode_server_t * server );
 
 /* The number of client slots, 0 while the server is not running. */
 int netcode_sys_server_max_clients( struct netcode_server_t * server );
-
-/* The address of the client in `client_index`: 1, or 0 if that slot holds no client. */
-int netcode_sys_server_client_address( struct netcode_server_t * server, int client_index, struct netcode_sys_address * address );
-
-/* When the server last sent a packet to the client in `client_index` (server time), or -1.0 if
-   that slot holds no client. A change across netcode_server_update means a keep-alive. */
-double netcode_sys_server_client_last_send_time( struct netcode_server_t * server, int client_index );
-
-/* Copies the key the client in `client_index` encrypts its packets with (its connect token's
-   client-to-server key) into `key` (NETCODE_KEY_BYTES): 1, or 0 if that slot holds no client. */
-int netcode_sys_server_client_key( struct netcode_server_t * server, int client_index, uint8_t * key );
-
-/* How many connection denied packets the server has sent since it started ("server full"):
-   its global packet sequence counts challenges and denials, its challenge sequence challenges. */
-uint64_t netcode_sys_server_denied_count( struct netcode_server_t * server );
-
-/* When the client last sent a packet (client time). */
-double netcode_sys_client_last_send_time( struct netcode_client_t * client );
 
 /* Restarts the clocks of a connect that has just begun (netcode_client_connect stamps it with
    the time of the client's last update): as if netcode_client_connect had been called at

@@ -31,6 +31,21 @@ pub const NETCODE_SYS_ADDRESS_IPV4: i32 = 1;
 pub const NETCODE_SYS_ADDRESS_IPV6: i32 = 2;
 pub const NETCODE_SYS_USER_DATA_BYTES: i32 = 256;
 pub const NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES: i32 = 1024;
+pub const NETCODE_SYS_SERVER_EVENT_CONNECTED: i32 = 1;
+pub const NETCODE_SYS_SERVER_EVENT_DISCONNECTED: i32 = 2;
+pub const NETCODE_SYS_SERVER_EVENT_KEEP_ALIVE_SENT: i32 = 3;
+pub const NETCODE_SYS_SERVER_EVENT_DENIED: i32 = 4;
+pub const NETCODE_SYS_CLIENT_EVENT_STATE_CHANGED: i32 = 1;
+pub const NETCODE_SYS_CLIENT_EVENT_KEEP_ALIVE_SENT: i32 = 2;
+pub const NETCODE_SYS_DISCONNECT_NONE: i32 = 0;
+pub const NETCODE_SYS_DISCONNECT_LOCAL: i32 = 1;
+pub const NETCODE_SYS_DISCONNECT_PACKET: i32 = 2;
+pub const NETCODE_SYS_DISCONNECT_TIMED_OUT: i32 = 3;
+pub const NETCODE_SYS_SERVER_EVENTS: i32 = 576;
+pub const NETCODE_SYS_CLIENT_EVENTS: i32 = 16;
+pub const NETCODE_SYS_RECENT_SESSIONS: i32 = 4096;
+pub const NETCODE_SYS_LOG_BUFFER_BYTES: i32 = 16384;
+pub const NETCODE_SYS_LOG_LINE_BYTES: i32 = 512;
 pub const NETCODE_SYS_CONNECTION_REQUEST_PACKET: i32 = 0;
 pub const NETCODE_SYS_CONNECTION_DENIED_PACKET: i32 = 1;
 pub const NETCODE_SYS_CONNECTION_CHALLENGE_PACKET: i32 = 2;
@@ -291,6 +306,136 @@ pub struct netcode_sys_connect_token {
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+pub struct netcode_sys_server_event {
+    pub type_: ::libc::c_int,
+    pub client_index: ::libc::c_int,
+    pub client_id: u64,
+    pub session: u64,
+    pub reason: ::libc::c_int,
+    pub address: netcode_sys_address,
+    pub user_data: [u8; 256usize],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct netcode_sys_client_event {
+    pub type_: ::libc::c_int,
+    pub from: ::libc::c_int,
+    pub to: ::libc::c_int,
+    pub reason: ::libc::c_int,
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_peek_event(
+        server: *mut netcode_server_t,
+    ) -> *const netcode_sys_server_event;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_peek_event(
+        client: *mut netcode_client_t,
+    ) -> *const netcode_sys_client_event;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_pop_event(server: *mut netcode_server_t);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_pop_event(client: *mut netcode_client_t);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_requeue_event(server: *mut netcode_server_t);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_requeue_event(client: *mut netcode_client_t);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_num_events(server: *mut netcode_server_t) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_num_events(client: *mut netcode_client_t) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_events_dropped(server: *mut netcode_server_t) -> u64;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_record_info_events(
+        server: *mut netcode_server_t,
+        record: ::libc::c_int,
+    );
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_record_info_events(
+        client: *mut netcode_client_t,
+        record: ::libc::c_int,
+    );
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_refuse_token_reuse(
+        server: *mut netcode_server_t,
+        refuse: ::libc::c_int,
+    );
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct netcode_sys_client_info {
+    pub client_id: u64,
+    pub session: u64,
+    pub address: netcode_sys_address,
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_client_session(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+    ) -> u64;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_client_info(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+        info: *mut netcode_sys_client_info,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_find_client(
+        server: *mut netcode_server_t,
+        client_id: u64,
+        info: *mut netcode_sys_client_info,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_receive(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+        session: u64,
+        packet_bytes: *mut ::libc::c_int,
+        packet_sequence: *mut u64,
+    ) -> *mut ::libc::c_void;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_disconnect(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+        session: u64,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_client_user_data(
+        server: *mut netcode_server_t,
+        client_index: ::libc::c_int,
+        session: u64,
+    ) -> *const u8;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_log_capture(capture: ::libc::c_int);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_set_log_level(level: ::libc::c_int);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_log_next(level: *mut ::libc::c_int) -> *const ::libc::c_char;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_log_take_dropped() -> u64;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
 pub struct netcode_sys_packet {
     pub type_: ::libc::c_int,
     pub connect_token_expire_timestamp: u64,
@@ -316,6 +461,7 @@ unsafe extern "C" {
     pub fn netcode_sys_server_send(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
+        session: u64,
         payload: *const u8,
         payload_bytes: ::libc::c_int,
     ) -> ::libc::c_int;
@@ -358,14 +504,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn netcode_sys_layout_packet(size: *mut usize, align: *mut usize);
 }
-pub type netcode_sys_log_callback_t =
-    ::core::option::Option<unsafe extern "C" fn(level: ::libc::c_int, line: *const ::libc::c_char)>;
-unsafe extern "C" {
-    pub fn netcode_sys_set_log_callback(callback: netcode_sys_log_callback_t);
-}
-unsafe extern "C" {
-    pub fn netcode_sys_set_log_threshold(level: ::libc::c_int);
-}
 unsafe extern "C" {
     pub fn netcode_sys_server_create(
         bind_address: *const ::libc::c_char,
@@ -380,32 +518,6 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn netcode_sys_server_max_clients(server: *mut netcode_server_t) -> ::libc::c_int;
-}
-unsafe extern "C" {
-    pub fn netcode_sys_server_client_address(
-        server: *mut netcode_server_t,
-        client_index: ::libc::c_int,
-        address: *mut netcode_sys_address,
-    ) -> ::libc::c_int;
-}
-unsafe extern "C" {
-    pub fn netcode_sys_server_client_last_send_time(
-        server: *mut netcode_server_t,
-        client_index: ::libc::c_int,
-    ) -> f64;
-}
-unsafe extern "C" {
-    pub fn netcode_sys_server_client_key(
-        server: *mut netcode_server_t,
-        client_index: ::libc::c_int,
-        key: *mut u8,
-    ) -> ::libc::c_int;
-}
-unsafe extern "C" {
-    pub fn netcode_sys_server_denied_count(server: *mut netcode_server_t) -> u64;
-}
-unsafe extern "C" {
-    pub fn netcode_sys_client_last_send_time(client: *mut netcode_client_t) -> f64;
 }
 unsafe extern "C" {
     pub fn netcode_sys_client_start_connect_at(client: *mut netcode_client_t, time: f64);

@@ -94,3 +94,13 @@ impl Default for netcode_sys_packet {
         }
     }
 }
+
+impl Default for netcode_sys_client_info {
+    fn default() -> Self {
+        netcode_sys_client_info {
+            client_id: 0,
+            session: 0,
+            address: NO_ADDRESS,
+        }
+    }
+}

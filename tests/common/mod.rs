@@ -3,11 +3,11 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
+use netcode::server::Event;
 use netcode::{
-    ClientInfo, ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, NetworkSimulator,
-    ServerConfig,
+    ClientInfo, ConnectToken, ConnectionState, DisconnectReason, NetcodeClient, NetcodeServer,
+    NetworkSimulator, ServerConfig,
 };
 
 pub const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
@@ -23,11 +23,12 @@ pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i as u8).wrapping_add(seed)).collect()
 }
 
-/// Connects and disconnects seen by the server's closures.
+/// Connects and disconnects the server reported, in order.
 #[derive(Default)]
 pub struct Seen {
     pub connected: Vec<(ClientInfo, Vec<u8>)>,
-    pub disconnected: Vec<ClientInfo>,
+    pub disconnected: Vec<(ClientInfo, DisconnectReason)>,
+    pub events: Vec<Event>,
 }
 
 pub struct Session {
@@ -36,7 +37,7 @@ pub struct Session {
     pub simulator: Option<NetworkSimulator>,
     pub time: f64,
     pub key: [u8; 32],
-    pub seen: Arc<Mutex<Seen>>,
+    pub seen: Seen,
     /// Whether step() updates the server (false: the server has gone silent).
     pub server_alive: bool,
     next_client_port: u16,
@@ -72,30 +73,17 @@ impl Session {
     }
 
     fn with_server(
-        mut server: NetcodeServer,
+        server: NetcodeServer,
         simulator: Option<NetworkSimulator>,
         key: [u8; 32],
     ) -> Session {
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let on_connect = Arc::clone(&seen);
-        server.on_client_connect(move |client, user_data| {
-            on_connect
-                .lock()
-                .unwrap()
-                .connected
-                .push((*client, user_data.to_vec()));
-        });
-        let on_disconnect = Arc::clone(&seen);
-        server.on_client_disconnect(move |client| {
-            on_disconnect.lock().unwrap().disconnected.push(*client)
-        });
         Session {
             server,
             clients: Vec::new(),
             simulator,
             time: 0.0,
             key,
-            seen,
+            seen: Seen::default(),
             server_alive: true,
             next_client_port: 50000,
         }
@@ -167,8 +155,32 @@ impl Session {
         }
         if self.server_alive {
             self.server.update(self.time);
+            self.read_events();
         }
         self.time += TICK;
+    }
+
+    /// Moves the server's events into `seen`.
+    pub fn read_events(&mut self) {
+        while let Some(event) = self.server.next_event() {
+            match &event {
+                Event::Connected { client, user_data } => {
+                    self.seen.connected.push((*client, user_data.to_vec()))
+                }
+                Event::Disconnected { client, reason } => {
+                    self.seen.disconnected.push((*client, *reason))
+                }
+            }
+            self.seen.events.push(event);
+        }
+    }
+
+    /// The server's view of client `index` (which must be connected).
+    pub fn info(&self, index: usize) -> ClientInfo {
+        let slot = self.clients[index].client_index();
+        self.server
+            .client(slot)
+            .expect("the client is connected to the server")
     }
 
     /// Steps until `done` holds (checked after each step) or `seconds` of virtual time pass.
@@ -209,7 +221,10 @@ impl Session {
     pub fn server_received(&mut self) -> Vec<(usize, Vec<u8>)> {
         let mut out = Vec::new();
         for index in 0..self.server.max_clients() {
-            while let Some(payload) = self.server.receive(index) {
+            let Some(client) = self.server.client(index) else {
+                continue;
+            };
+            while let Some(payload) = self.server.receive(client.session) {
                 out.push((index, payload.to_vec()));
             }
         }

@@ -92,10 +92,11 @@ fn main() {
         }
         server.update(*time);
         for index in 0..4 {
-            while let Some(p) = server.receive(index) {
+            let session = server.client(index).unwrap().session;
+            while let Some(p) = server.receive(session) {
                 assert_eq!(p.len(), 1000);
             }
-            server.send(index, &payload).unwrap();
+            server.send(session, &payload).unwrap();
         }
         for client in clients.iter_mut() {
             client.update(*time);

@@ -122,7 +122,7 @@ fn soak(seconds: f64) -> Result<String, String> {
             let Some(client) = server.client(index) else {
                 continue;
             };
-            while let Some(received) = server.receive(index) {
+            while let Some(received) = server.receive(client.session) {
                 if !is_payload_of(&received, client.id) {
                     return Err(format!(
                         "slot {index} got a payload that is not client {}'s, intact",
@@ -134,7 +134,7 @@ fn soak(seconds: f64) -> Result<String, String> {
             // Each connected client gets its id back, with a body.
             let mut reply = client.id.to_le_bytes().to_vec();
             reply.extend_from_slice(&[tick as u8; 100]);
-            let _ = server.send(index, &reply);
+            let _ = server.send(client.session, &reply);
         }
         time += TICK;
         tick += 1;
