@@ -163,6 +163,8 @@ pub struct Simulated {
     pub simulator: *mut netcode_network_simulator_t,
     pub server: *mut netcode_server_t,
     pub client: *mut netcode_client_t,
+    /// The connect token the client connects with.
+    pub token: [u8; NETCODE_CONNECT_TOKEN_BYTES as usize],
 }
 
 pub const SIMULATED_SERVER: &str = "[::1]:40000";
@@ -210,6 +212,7 @@ impl Simulated {
                 simulator,
                 server,
                 client,
+                token,
             }
         }
     }
@@ -352,4 +355,30 @@ impl Drop for UdpPair {
             netcode_server_destroy(self.server);
         }
     }
+}
+
+/// Runs the test `name` of this test binary again in a child process with `key=value` in its
+/// environment, and returns what it did. A scenario that can make the C abort (an `assert`, in
+/// builds with debug assertions) runs so, and the parent judges the child: one abort then
+/// fails one scenario with the C's own message, instead of ending the whole test binary.
+pub fn run_in_child(name: &str, key: &str, value: &str) -> std::process::Output {
+    let exe = std::env::current_exe().expect("path of this test binary");
+    std::process::Command::new(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(key, value)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run a child process")
+}
+
+/// The last `lines` lines of a child's stderr (where panics and the C's asserts go), or of its
+/// stdout if it wrote nothing to stderr, for a failure message.
+pub fn child_output_tail(output: &std::process::Output, lines: usize) -> String {
+    let text = if output.stderr.is_empty() {
+        String::from_utf8_lossy(&output.stdout)
+    } else {
+        String::from_utf8_lossy(&output.stderr)
+    };
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
