@@ -23,6 +23,9 @@ checks=(
   "0010|netcode-sys|empty_datagrams|empty_datagrams_do_not_delay_payloads|empty datagrams ended the receive loop"
   "0011|netcode-sys|encryption_mappings|a_client_leaving_during_a_server_stall_leaves_the_table_consistent|a client leaving during a server stall broke the encryption mappings"
   "0011|netcode-sys|encryption_mappings|a_connection_request_after_a_stall_takes_no_connected_mapping|a connection request after a server stall took a connected client's encryption mapping"
+  "0012|netcode-sys|simulator_ring|duplicates_leak_nothing_once_the_ring_wraps|it leaks the packets duplicates overwrite"
+  "0013|netcode-sys|sockets|the_ipv4_bind_address_is_zeroed|an IPv4 bind address reached the kernel with uninitialized padding"
+  "0014|netcode-sys|sockets|a_socket_may_get_file_descriptor_zero|with fd 0 free, a server socket on 127.0.0.1 was refused"
 )
 
 status=0
