@@ -38,6 +38,7 @@ const EXAMPLE_PROGRAMS: &[&str] = &["client.c", "server.c", "client_server.c", "
 
 const SOURCE_DIR_ENV: &str = "NETCODE_SYS_SOURCE_DIR";
 const UNPATCHED_ENV: &str = "NETCODE_SYS_UNPATCHED";
+const SKIP_PATCH_ENV: &str = "NETCODE_SYS_SKIP_PATCH";
 
 fn main() {
     let manifest_dir =
@@ -50,7 +51,8 @@ fn main() {
     // The verified, patched copy lives in OUT_DIR/netcode; nothing else is read after this.
     let include_dir = out_dir.join("netcode");
     fs::create_dir_all(&include_dir).expect("create OUT_DIR/netcode");
-    let patched = apply_patches(&manifest_dir.join("patches"), &files.netcode_c);
+    let leave_out = patches_to_leave_out(&manifest_dir, &out_dir);
+    let patched = apply_patches(&manifest_dir.join("patches"), &files.netcode_c, &leave_out);
     fs::write(include_dir.join("netcode.c"), patched).expect("write patched netcode.c");
     fs::write(include_dir.join("netcode.h"), &files.netcode_h).expect("write netcode.h");
     for name in EXAMPLE_PROGRAMS {
@@ -296,19 +298,113 @@ struct Hunk {
     lines: Vec<String>,
 }
 
-/// Applies every `patches/*.patch` in name order. A patch file is our own format: a hunk header
-/// `@@ FIRST LAST` names lines of the verified netcode.c, and the lines after it that start with
-/// `+` replace them (without the `+`). Lines starting with `#` are documentation, blank lines
-/// separate. Since the input is pinned by its checksum, the line numbers always address the same
-/// code, and no upstream text has to be quoted.
-fn apply_patches(dir: &Path, netcode_c: &str) -> String {
+/// Which patches the build leaves out: none, unless `NETCODE_SYS_UNPATCHED=1` (all of them) or
+/// `NETCODE_SYS_SKIP_PATCH=NNNN[,NNNN...]` (those, by number) is set. Both exist to show that
+/// each patch is needed (scripts/check-patches.sh), and both are honoured only when netcode-sys
+/// is built as a member of its own workspace in a checkout of this repository, with the target
+/// directory inside that checkout: a dependent's program must never get the defective C
+/// because of a variable left in someone's environment. Anywhere else either variable stops
+/// the build.
+fn patches_to_leave_out(manifest_dir: &Path, out_dir: &Path) -> LeaveOut {
     println!("cargo:rerun-if-env-changed={UNPATCHED_ENV}");
-    println!("cargo:rerun-if-changed={}", dir.display());
-    if env::var_os(UNPATCHED_ENV).is_some_and(|v| v == "1") {
+    println!("cargo:rerun-if-env-changed={SKIP_PATCH_ENV}");
+    let unpatched = env::var_os(UNPATCHED_ENV).filter(|v| !v.is_empty());
+    let skip = env::var_os(SKIP_PATCH_ENV).filter(|v| !v.is_empty());
+    let (name, value) = match (&unpatched, &skip) {
+        (None, None) => return LeaveOut::Nothing,
+        (Some(_), Some(_)) => fail(&format!(
+            "set {UNPATCHED_ENV} or {SKIP_PATCH_ENV}, not both"
+        )),
+        (Some(v), None) => (UNPATCHED_ENV, v.to_string_lossy().into_owned()),
+        (None, Some(v)) => (SKIP_PATCH_ENV, v.to_string_lossy().into_owned()),
+    };
+    if let Err(why) = own_checkout(manifest_dir, out_dir) {
+        fail(&format!(
+            "{name}={value} is set, but this build of netcode-sys is not from this \
+             repository's own checkout ({why}).\n\
+             {name} builds the pinned C without (some of) its patches, defects included; it is \
+             honoured only when netcode-sys is built as a member of its own workspace with the \
+             target directory inside that checkout (as scripts/check-patches.sh does), so that \
+             it can never reach a dependent's program. Unset {name}."
+        ));
+    }
+    if unpatched.is_some() {
+        if value != "1" {
+            fail(&format!("{UNPATCHED_ENV} is `1` or unset, not `{value}`"));
+        }
         println!(
             "cargo:warning={UNPATCHED_ENV}=1: building the reference C without our patch set \
              (IPv4 will not work; see netcode-sys/patches)"
         );
+        return LeaveOut::All;
+    }
+    let numbers: Vec<String> = value.split(',').map(|n| n.trim().to_string()).collect();
+    if numbers
+        .iter()
+        .any(|n| n.len() != 4 || !n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        fail(&format!(
+            "{SKIP_PATCH_ENV}={value}: name patches by their four-digit numbers, e.g. 0002 or \
+             0002,0005"
+        ));
+    }
+    println!(
+        "cargo:warning={SKIP_PATCH_ENV}={value}: building the reference C without patch(es) \
+         {value}"
+    );
+    LeaveOut::Numbered(numbers)
+}
+
+enum LeaveOut {
+    Nothing,
+    All,
+    Numbered(Vec<String>),
+}
+
+/// Ok if `manifest_dir` is the netcode-sys directory of a checkout of this repository whose
+/// workspace is the one being built (`out_dir` is inside the checkout); otherwise why not.
+fn own_checkout(manifest_dir: &Path, out_dir: &Path) -> Result<(), String> {
+    let real = |path: &Path| fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let manifest_dir = real(manifest_dir);
+    let root = manifest_dir
+        .parent()
+        .ok_or("netcode-sys has no parent directory")?;
+    let workspace = fs::read_to_string(root.join("Cargo.toml"))
+        .map_err(|_| format!("no Cargo.toml in {}", root.display()))?;
+    let member = workspace.lines().any(|line| {
+        let line = line.trim();
+        line.starts_with("members") && line.contains("\"netcode-sys\"")
+    });
+    if !workspace.lines().any(|line| line.trim() == "[workspace]") || !member {
+        return Err(format!(
+            "{} is not this repository's workspace manifest (a [workspace] with the member \
+             \"netcode-sys\")",
+            root.join("Cargo.toml").display()
+        ));
+    }
+    if !root.join("scripts").join("check-patches.sh").is_file() {
+        return Err(format!(
+            "{} has no scripts/check-patches.sh",
+            root.display()
+        ));
+    }
+    if !real(out_dir).starts_with(root) {
+        return Err(format!(
+            "the build's target directory is outside the checkout {}",
+            root.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Applies every `patches/*.patch` in name order (but those `leave_out` names). A patch file is
+/// our own format: a hunk header `@@ FIRST LAST` names lines of the verified netcode.c, and the
+/// lines after it that start with `+` replace them (without the `+`). Lines starting with `#`
+/// are documentation, blank lines separate. Since the input is pinned by its checksum, the line
+/// numbers always address the same code, and no upstream text has to be quoted.
+fn apply_patches(dir: &Path, netcode_c: &str, leave_out: &LeaveOut) -> String {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    if let LeaveOut::All = leave_out {
         return netcode_c.to_string();
     }
 
@@ -318,6 +414,23 @@ fn apply_patches(dir: &Path, netcode_c: &str) -> String {
         .filter(|path| path.extension().is_some_and(|e| e == "patch"))
         .collect();
     names.sort();
+    if let LeaveOut::Numbered(numbers) = leave_out {
+        let number_of = |path: &PathBuf| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.get(..4))
+                .map(str::to_string)
+        };
+        for number in numbers {
+            if !names.iter().any(|p| number_of(p).as_ref() == Some(number)) {
+                fail(&format!(
+                    "{SKIP_PATCH_ENV}: there is no patch {number} in {}",
+                    dir.display()
+                ));
+            }
+        }
+        names.retain(|p| !matches!(number_of(p), Some(n) if numbers.contains(&n)));
+    }
 
     let mut hunks = Vec::new();
     for path in &names {

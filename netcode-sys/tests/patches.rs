@@ -4,13 +4,16 @@
 
 mod common;
 
-use common::{cstring, Simulated, SIMULATED_CLIENT, SIMULATED_SERVER};
+use common::{cstring, Simulated, PROTOCOL_ID, SIMULATED_CLIENT, SIMULATED_SERVER};
 use netcode_sys::*;
 
 /// Patch 0002. A sender that has an encryption mapping but no client slot (here: a client that
-/// has sent its connection request and not yet answered the challenge) sends a keep-alive
-/// packet. Unpatched, the replay check for "slot -1" writes into the user data of the last
-/// slots; patched, those bytes stay as they were.
+/// has sent its connection request and not yet answered the challenge) sends keep-alive and
+/// payload packets, authentic ones: encrypted with its real client-to-server key, so they
+/// decrypt and reach the replay window (patch 0005 records a sequence number only once its
+/// packet decrypted, so forged packets no longer would). Unpatched, the window of "slot -1" is
+/// the 2 KB in front of the slots' replay windows: the user data of the last slots, which the
+/// packets then overwrite; patched, those bytes stay as they were.
 #[test]
 fn replay_check_stays_inside_the_slot_array() {
     let session = Simulated::new(0.0, NETCODE_MAX_CLIENTS);
@@ -19,9 +22,18 @@ fn replay_check_stays_inside_the_slot_array() {
     session.step(0.0);
     session.step(0.1);
     let server = session.server;
-    // SAFETY: the session's handles are alive; slots are < max_clients (256); the strings and
-    // the packet outlive the calls.
+    let mut token = netcode_sys_connect_token::default();
+    // SAFETY: the session's handles are alive; slots are < max_clients (256); the token, the
+    // strings and the packets outlive the calls.
     unsafe {
+        assert_eq!(
+            netcode_sys_read_connect_token(
+                session.token.as_ptr(),
+                session.token.len() as i32,
+                &mut token
+            ),
+            1
+        );
         assert_eq!(netcode_server_num_clients_connected(server), 0);
         let last_slots = || -> Vec<u8> {
             (NETCODE_MAX_CLIENTS - 9..NETCODE_MAX_CLIENTS)
@@ -33,26 +45,44 @@ fn replay_check_stays_inside_the_slot_array() {
         };
         let before = last_slots();
 
-        // A keep-alive packet (type 4, one sequence byte) from the client's address, with a
-        // sequence number and a MAC that are garbage: it fails to decrypt either way.
-        let mut packet = [0u8; 1 + 1 + 16 + 8];
-        packet[0] = 4 | (1 << 4);
-        packet[1] = 0x42;
         let (from, to) = (cstring(SIMULATED_CLIENT), cstring(SIMULATED_SERVER));
-        let sent = netcode_sys_network_simulator_send(
-            session.simulator,
-            from.as_ptr(),
-            to.as_ptr(),
-            packet.as_ptr(),
-            packet.len() as i32,
-        );
-        assert_eq!(sent, 1);
+        let mut keep_alive = netcode_sys_packet {
+            type_: NETCODE_SYS_CONNECTION_KEEP_ALIVE_PACKET,
+            max_clients: NETCODE_MAX_CLIENTS,
+            ..Default::default()
+        };
+        let mut payload = netcode_sys_packet {
+            type_: NETCODE_SYS_CONNECTION_PAYLOAD_PACKET,
+            payload_bytes: 8,
+            ..Default::default()
+        };
+        payload.payload_data[..8].copy_from_slice(b"no slot!");
+        for (sequence, packet) in [(0x42u64, &mut keep_alive), (0x1_0043, &mut payload)] {
+            let mut buffer = [0u8; NETCODE_SYS_MAX_PACKET_BYTES as usize];
+            let bytes = netcode_sys_write_packet(
+                &*packet,
+                sequence,
+                token.client_to_server_key.as_ptr(),
+                PROTOCOL_ID,
+                buffer.as_mut_ptr(),
+            );
+            assert!(bytes > 0);
+            let sent = netcode_sys_network_simulator_send(
+                session.simulator,
+                from.as_ptr(),
+                to.as_ptr(),
+                buffer.as_ptr(),
+                bytes,
+            );
+            assert_eq!(sent, 1);
+        }
         netcode_network_simulator_update(session.simulator, 0.2);
         netcode_server_update(server, 0.2);
 
+        assert_eq!(netcode_server_num_clients_connected(server), 0);
         assert!(
             before == last_slots(),
-            "a packet from a sender without a slot changed the user data of the last client slots"
+            "packets from a sender without a slot changed the user data of the last client slots"
         );
     }
 }

@@ -163,6 +163,8 @@ pub struct Simulated {
     pub simulator: *mut netcode_network_simulator_t,
     pub server: *mut netcode_server_t,
     pub client: *mut netcode_client_t,
+    /// The connect token the client connects with.
+    pub token: [u8; NETCODE_CONNECT_TOKEN_BYTES as usize],
 }
 
 pub const SIMULATED_SERVER: &str = "[::1]:40000";
@@ -210,6 +212,7 @@ impl Simulated {
                 simulator,
                 server,
                 client,
+                token,
             }
         }
     }
@@ -236,4 +239,146 @@ impl Drop for Simulated {
             netcode_network_simulator_destroy(self.simulator);
         }
     }
+}
+
+/// A C server (one slot) bound to `host` on a port the system picks and a C client, over real
+/// UDP, both on the caller's clock; destroyed on drop.
+pub struct UdpPair {
+    pub server: *mut netcode_server_t,
+    pub client: *mut netcode_client_t,
+    /// The server's address, for raw sockets of the test.
+    pub server_address: std::net::SocketAddr,
+    /// The client's address on `host`, for raw sockets of the test.
+    pub client_address: std::net::SocketAddr,
+}
+
+impl UdpPair {
+    /// Creates both at `time` and runs the handshake in steps of `tick` seconds, without
+    /// sleeping (loopback delivers a datagram before `sendto` returns); returns the pair and
+    /// the time it reached.
+    pub fn connect(host: &str, time: f64, tick: f64) -> (UdpPair, f64) {
+        init();
+        let bind = cstring(&format!("{host}:0"));
+        let key = PRIVATE_KEY;
+        // SAFETY: valid NUL-terminated strings and a 32-byte key; the server is destroyed by
+        // Drop (or below, if the client cannot be created).
+        let server = unsafe {
+            netcode_sys_server_create(
+                bind.as_ptr(),
+                bind.as_ptr(),
+                PROTOCOL_ID,
+                key.as_ptr(),
+                time,
+            )
+        };
+        assert!(!server.is_null(), "the C server could not bind {host}:0");
+        // SAFETY: server is a live handle; 1 is within 1..=NETCODE_MAX_CLIENTS.
+        let port = unsafe {
+            netcode_server_start(server, 1);
+            netcode_sys_server_port(server)
+        };
+        let client_bind = cstring(if host.starts_with('[') {
+            "[::]:0"
+        } else {
+            "0.0.0.0:0"
+        });
+        // SAFETY: a valid address string.
+        let client = unsafe { netcode_client_create(client_bind.as_ptr() as *mut _, time) };
+        assert!(!client.is_null(), "the C client could not bind");
+        let ip: std::net::IpAddr = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .expect("a literal IP address");
+        // SAFETY: client is a live handle.
+        let client_port = unsafe { netcode_sys_client_port(client) };
+        let pair = UdpPair {
+            server,
+            client,
+            server_address: (ip, port).into(),
+            client_address: (ip, client_port).into(),
+        };
+        let token = pair.token(1);
+        let mut token = token;
+        // SAFETY: live client, 2048-byte token.
+        unsafe { netcode_client_connect(client, token.as_mut_ptr()) };
+        let mut time = time;
+        for _ in 0..100 {
+            time += tick;
+            pair.update(time);
+            // SAFETY: live client.
+            if unsafe { netcode_client_state(client) } == NETCODE_CLIENT_STATE_CONNECTED {
+                return (pair, time);
+            }
+        }
+        panic!("the client did not connect over {host}");
+    }
+
+    /// A 30-second token for this pair's server, for `client_id`.
+    pub fn token(&self, client_id: u64) -> [u8; NETCODE_CONNECT_TOKEN_BYTES as usize] {
+        let address = cstring(&self.server_address.to_string());
+        let mut addresses = [address.as_ptr() as *mut libc::c_char];
+        let mut key = PRIVATE_KEY;
+        let mut token = [0u8; NETCODE_CONNECT_TOKEN_BYTES as usize];
+        // SAFETY: one valid address string, a 32-byte key, a 2048-byte output buffer.
+        let generated = unsafe {
+            netcode_generate_connect_token(
+                1,
+                addresses.as_mut_ptr(),
+                30,
+                client_id,
+                PROTOCOL_ID,
+                0,
+                key.as_mut_ptr(),
+                token.as_mut_ptr(),
+            )
+        };
+        assert_eq!(generated, 1);
+        token
+    }
+
+    /// One tick: the client, then the server.
+    pub fn update(&self, time: f64) {
+        // SAFETY: both are alive until drop.
+        unsafe {
+            netcode_client_update(self.client, time);
+            netcode_server_update(self.server, time);
+        }
+    }
+}
+
+impl Drop for UdpPair {
+    fn drop(&mut self) {
+        // SAFETY: each is destroyed once.
+        unsafe {
+            netcode_client_destroy(self.client);
+            netcode_server_destroy(self.server);
+        }
+    }
+}
+
+/// Runs the test `name` of this test binary again in a child process with `key=value` in its
+/// environment, and returns what it did. A scenario that can make the C abort (an `assert`, in
+/// builds with debug assertions) runs so, and the parent judges the child: one abort then
+/// fails one scenario with the C's own message, instead of ending the whole test binary.
+pub fn run_in_child(name: &str, key: &str, value: &str) -> std::process::Output {
+    let exe = std::env::current_exe().expect("path of this test binary");
+    std::process::Command::new(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(key, value)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run a child process")
+}
+
+/// The last `lines` lines of a child's stderr (where panics and the C's asserts go), or of its
+/// stdout if it wrote nothing to stderr, for a failure message.
+pub fn child_output_tail(output: &std::process::Output, lines: usize) -> String {
+    let text = if output.stderr.is_empty() {
+        String::from_utf8_lossy(&output.stdout)
+    } else {
+        String::from_utf8_lossy(&output.stderr)
+    };
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
