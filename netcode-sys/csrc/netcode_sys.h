@@ -177,6 +177,10 @@ int netcode_sys_client_num_events( struct netcode_client_t * client );
    ignored until there is room for its connect too. */
 uint64_t netcode_sys_server_events_dropped( struct netcode_server_t * server );
 
+/* A client's events that found no room (NETCODE_SYS_CLIENT_EVENTS): keep-alive events first;
+   a state change only once the queue holds nothing but unread state changes. */
+uint64_t netcode_sys_client_events_dropped( struct netcode_client_t * client );
+
 /* Whether keep-alive and denial events are recorded (default: no). */
 void netcode_sys_server_record_info_events( struct netcode_server_t * server, int record );
 void netcode_sys_client_record_info_events( struct netcode_client_t * client, int record );

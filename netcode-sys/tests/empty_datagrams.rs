@@ -55,7 +55,13 @@ fn flood_both_ways(host: &str, bind: &str) {
                 "{host}: the server timed its client out in tick {tick} under empty datagrams"
             );
             assert_eq!(
-                netcode_sys_server_send(pair.server, 0, number.as_ptr(), 4),
+                netcode_sys_server_send(
+                    pair.server,
+                    0,
+                    netcode_sys_server_client_session(pair.server, 0),
+                    number.as_ptr(),
+                    4,
+                ),
                 NETCODE_SYS_SENT
             );
             at_server.push(None);

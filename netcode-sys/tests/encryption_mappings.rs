@@ -115,7 +115,8 @@ impl World {
             for slot in 0..4 {
                 if netcode_server_client_connected(self.server, slot) == 1 {
                     let id = netcode_server_client_id(self.server, slot).to_le_bytes();
-                    netcode_sys_server_send(self.server, slot, id.as_ptr(), 8);
+                    let session = netcode_sys_server_client_session(self.server, slot);
+                    netcode_sys_server_send(self.server, slot, session, id.as_ptr(), 8);
                     while let Some(data) = take_from_slot(self.server, slot) {
                         at_server.push(u64::from_le_bytes(data[..8].try_into().expect("8")));
                     }
