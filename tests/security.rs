@@ -51,7 +51,7 @@ fn a_token_opens_one_session_only() {
     assert_eq!(s.seen.connected.len(), 1, "the reused session was reported");
 }
 
-/// Amplification: a connection request (1078 bytes) gets a challenge of 333 bytes; invalid
+/// Amplification: a connection request (1062 bytes) gets a challenge of 333 bytes; invalid
 /// requests get nothing. The server never answers with more bytes than it was sent.
 #[test]
 fn no_amplification() {

@@ -2,7 +2,8 @@
 //! a connect token (public and private parts), a challenge token and each packet type, compared
 //! byte for byte with tests/data/golden.txt. Each is also taken apart by the layout of the
 //! pinned STANDARD.md and decrypted with libsodium directly; WIRE.md lists where the C and that
-//! document disagree. `NETCODE_GOLDEN_WRITE=1` rewrites the file (review the diff!).
+//! document disagree. `scripts/golden-write.sh` rewrites the file (review the diff!); the variable
+//! it sets, `NETCODE_GOLDEN_WRITE`, alone makes the comparison fail instead of passing.
 
 mod common;
 
@@ -21,6 +22,11 @@ const EXPIRE: u64 = 1_700_000_030;
 const TOKEN_SEQUENCE: u64 = 0x42;
 const CLIENT_ID: u64 = 0x0123_4567_89ab_cdef;
 const VERSION: &[u8; 13] = b"NETCODE 1.00\0";
+
+/// Set by scripts/golden-write.sh, together with the confirmation below.
+const WRITE: &str = "NETCODE_GOLDEN_WRITE";
+const WRITE_CONFIRM: &str = "NETCODE_GOLDEN_WRITE_CONFIRM";
+const WRITE_CONFIRM_VALUE: &str = "rewrite tests/data/golden.txt";
 
 fn golden_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -202,7 +208,15 @@ fn vectors_match_the_golden_file() {
         .iter()
         .map(|(name, bytes)| format!("{name}: {}\n", hex(bytes)))
         .collect();
-    if std::env::var_os("NETCODE_GOLDEN_WRITE").is_some() {
+    if std::env::var_os(WRITE).is_some() {
+        // A stray variable in someone's environment must not turn the comparison into a
+        // rewrite that passes: only the script, which also sets the confirmation, writes.
+        let confirmed = std::env::var(WRITE_CONFIRM).is_ok_and(|v| v == WRITE_CONFIRM_VALUE);
+        assert!(
+            confirmed,
+            "{WRITE} is set: the golden vectors were not compared. Rewrite them with \
+             scripts/golden-write.sh, or unset {WRITE}"
+        );
         std::fs::write(golden_path(), &text).expect("write the golden file");
         return;
     }

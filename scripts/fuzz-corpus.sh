@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs each fuzz target (fuzz/fuzz_targets/) once over every file of its seed corpus
+# (fuzz/corpus/TARGET): no fuzzing, no nightly, no cargo-fuzz. The targets are built as plain
+# binaries (libFuzzer linked, no coverage instrumentation); given files instead of a corpus
+# directory, libFuzzer executes each once and stops at the first crash or failed assert.
+# Needs libsodium-dev and pkg-config (the fuzz crate links the system libsodium).
+# scripts/fuzz.sh does the fuzzing.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+
+cargo build -q --bins
+status=0
+for source in fuzz_targets/*.rs; do
+  target=$(basename "$source" .rs)
+  shopt -s nullglob
+  inputs=(corpus/"$target"/*)
+  shopt -u nullglob
+  if [ ${#inputs[@]} -eq 0 ]; then
+    echo "fuzz-corpus: $target has no seed corpus in fuzz/corpus/$target" >&2
+    status=1
+    continue
+  fi
+  log=$(mktemp)
+  if target/debug/"$target" -runs=0 "${inputs[@]}" >"$log" 2>&1 \
+     && [ "$(grep -c '^Executed ' "$log")" -eq ${#inputs[@]} ]; then
+    echo "fuzz-corpus: $target: ${#inputs[@]} inputs, no crash"
+  else
+    echo "fuzz-corpus: $target FAILED on its corpus:" >&2
+    tail -30 "$log" >&2
+    status=1
+  fi
+  rm -f "$log"
+done
+exit $status
