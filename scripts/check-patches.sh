@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # patch, package, test target, test name, and the text its failure must print; one a line.
+# "build:TEXT": the shim needs the patch, so without it netcode-sys must fail to build, saying
+# TEXT (the patch's test then runs with every patch, below).
 # Every patch file needs a line here, and its `# Test:` line must name the test.
 checks=(
   "0001|netcode-sys|round_trip|ipv4_loopback|the C server could not bind 127.0.0.1:0"
@@ -20,6 +22,10 @@ checks=(
   "0005|netcode|replay_window|a_forged_sequence_number_does_not_knock_out_a_connected_client|the server timed out a client whose packets were real"
   "0006|netcode-interop|leaks|clean_disconnects_leak_nothing|100 clean disconnects grew the heap"
   "0007|netcode-sys|patches|a_slot_keeps_no_payloads_of_a_client_that_left|the freed slot still holds a payload of the client that left"
+  "0008|netcode-sys|events|events_are_recorded_where_they_happen|build:has no member named ‘sys’"
+  "0009|netcode|logger|late_and_misbehaving_loggers|a logger installed after generate_key got no info line"
+  "0020|netcode-sys|events|a_server_binds_port_zero|the C refused bind port 0"
+  "0021|netcode-sys|events|every_due_timeout_in_one_update|clients still connected after one update past their timeout"
   "0010|netcode-sys|empty_datagrams|empty_datagrams_do_not_delay_payloads|empty datagrams ended the receive loop"
   "0011|netcode-sys|encryption_mappings|a_client_leaving_during_a_server_stall_leaves_the_table_consistent|a client leaving during a server stall broke the encryption mappings"
   "0011|netcode-sys|encryption_mappings|a_connection_request_after_a_stall_takes_no_connected_mapping|a connection request after a server stall took a connected client's encryption mapping"
@@ -57,6 +63,18 @@ trap 'rm -f "$log"' EXIT
 
 for entry in "${checks[@]}"; do
   IFS='|' read -r patch package target name message <<<"$entry"
+  if [ "${message#build:}" != "$message" ]; then
+    if CARGO_TARGET_DIR="$skipped_target" NETCODE_SYS_SKIP_PATCH="$patch" \
+      cargo build -q -p netcode-sys >"$log" 2>&1; then
+      complain "$patch: netcode-sys BUILT with only patch $patch left out, though the shim needs it"
+    elif ! grep -qF -- "${message#build:}" "$log"; then
+      complain "$patch: netcode-sys failed to build with only patch $patch left out, but not for its own reason:"
+      tail -20 "$log" >&2
+    else
+      echo "check-patches: $patch: netcode-sys does not build with only patch $patch left out, as it must: ${message#build:}"
+    fi
+    continue
+  fi
   if CARGO_TARGET_DIR="$skipped_target" NETCODE_SYS_SKIP_PATCH="$patch" \
     cargo test -q -p "$package" --test "$target" -- --exact "$name" >"$log" 2>&1; then
     complain "$patch: $target::$name PASSED with only patch $patch left out; it does not show its patch"

@@ -1,5 +1,6 @@
 //! One process-wide initialization of the reference C, and its log lines handed to `log`.
 
+use std::cell::Cell;
 use std::ffi::{c_int, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
@@ -60,8 +61,29 @@ fn c_level(filter: log::LevelFilter) -> i32 {
 /// anything, call this crate included. A logger that panics loses its line, nothing else.
 #[inline]
 pub(crate) fn flush_log() {
+    // SAFETY: reads a counter of this thread's buffer.
+    if unsafe { raw::netcode_sys_log_lines() } == 0 {
+        return;
+    }
+    flush_log_lines();
+}
+
+thread_local! {
+    static FLUSHING: Cell<bool> = const { Cell::new(false) };
+}
+
+#[cold]
+fn flush_log_lines() {
+    // A logger that calls this crate makes more lines: they wait for the next flush (no
+    // recursion), and a flush takes only the lines there were when it began (no endless loop
+    // with a logger whose calls log).
+    if FLUSHING.with(|flushing| flushing.replace(true)) {
+        return;
+    }
+    // SAFETY: reads a counter of this thread's buffer.
+    let lines = unsafe { raw::netcode_sys_log_lines() };
     let mut level: c_int = 0;
-    loop {
+    for _ in 0..lines {
         // SAFETY: the shim returns this thread's oldest line, NUL-terminated, valid until the
         // next C call on this thread: it is copied out before the logger (which may make such
         // calls) runs.
@@ -89,6 +111,7 @@ pub(crate) fn flush_log() {
             || log::warn!(target: "netcode", "{dropped} log lines of the C were dropped: its buffer was full"),
         );
     }
+    FLUSHING.with(|flushing| flushing.set(false));
 }
 
 /// Runs a logger call, containing a panic, and the panic of a panic payload's drop: neither may

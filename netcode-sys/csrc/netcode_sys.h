@@ -240,6 +240,9 @@ void netcode_sys_set_log_level( int level );
    the next C call on this thread. */
 const char * netcode_sys_log_next( int * level );
 
+/* How many captured lines of the calling thread wait. */
+int netcode_sys_log_lines( void );
+
 /* How many of the calling thread's lines were dropped, since the last call, because its buffer
    was full. */
 uint64_t netcode_sys_log_take_dropped( void );

@@ -355,6 +355,9 @@ unsafe extern "C" {
     pub fn netcode_sys_server_events_dropped(server: *mut netcode_server_t) -> u64;
 }
 unsafe extern "C" {
+    pub fn netcode_sys_client_events_dropped(client: *mut netcode_client_t) -> u64;
+}
+unsafe extern "C" {
     pub fn netcode_sys_server_record_info_events(
         server: *mut netcode_server_t,
         record: ::libc::c_int,
@@ -430,6 +433,9 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn netcode_sys_log_next(level: *mut ::libc::c_int) -> *const ::libc::c_char;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_log_lines() -> ::libc::c_int;
 }
 unsafe extern "C" {
     pub fn netcode_sys_log_take_dropped() -> u64;

@@ -85,8 +85,9 @@ impl Room {
     fn connect(&self, mut time: f64) -> f64 {
         // SAFETY: live clients.
         let connected = || {
-            self.clients.iter().all(|&client| unsafe { netcode_client_state(client) }
-                == NETCODE_CLIENT_STATE_CONNECTED)
+            self.clients.iter().all(
+                |&client| unsafe { netcode_client_state(client) } == NETCODE_CLIENT_STATE_CONNECTED,
+            )
         };
         while !connected() {
             assert!(time < 5.0, "the clients did not connect");
@@ -158,13 +159,24 @@ fn events_are_recorded_where_they_happen() {
     assert_eq!(
         left.iter().map(|e| (e.0, e.2, e.4)).collect::<Vec<_>>(),
         vec![
-            (NETCODE_SYS_SERVER_EVENT_DISCONNECTED, 11, NETCODE_SYS_DISCONNECT_LOCAL),
-            (NETCODE_SYS_SERVER_EVENT_DISCONNECTED, 22, NETCODE_SYS_DISCONNECT_PACKET),
+            (
+                NETCODE_SYS_SERVER_EVENT_DISCONNECTED,
+                11,
+                NETCODE_SYS_DISCONNECT_LOCAL
+            ),
+            (
+                NETCODE_SYS_SERVER_EVENT_DISCONNECTED,
+                22,
+                NETCODE_SYS_DISCONNECT_PACKET
+            ),
         ]
     );
     // SAFETY: live handles.
     unsafe {
-        assert_eq!(netcode_sys_server_client_session(room.server, slot_of_11), 0);
+        assert_eq!(
+            netcode_sys_server_client_session(room.server, slot_of_11),
+            0
+        );
         let event = netcode_sys_client_peek_event(room.clients[1]).as_ref();
         assert!(event.is_some(), "the client recorded no state change");
     }
