@@ -11,7 +11,9 @@
 //! # Two APIs
 //!
 //! - For new code: [`NetcodeServer`] and [`NetcodeClient`], configured with `SocketAddr`s,
-//!   driven by your clock, with closures for connects, disconnects and state changes, payloads
+//!   driven by your clock; what happened comes back as values ([`server::Event`],
+//!   [`StateChange`]) recorded by the C where it happened (or, if you prefer, through
+//!   closures); clients are named by [`Session`]s that cannot reach a slot's next client; payloads
 //!   received without copies ([`Payload`]), the reference's full [`ConnectionState`] set, and
 //!   the reference's [`NetworkSimulator`] to run a session in one process without sockets.
 //! - For code written against netcode 0.3.1: [`UdpServer`], [`UdpClient`], [`ServerEvent`],
@@ -21,13 +23,12 @@
 //! # A server and a client
 //!
 //! ```
-//! use netcode::{ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
+//! use netcode::{server::Event, ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
 //!
 //! const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
 //! let key = netcode::generate_key();
 //!
 //! let mut server = NetcodeServer::new(ServerConfig::new("127.0.0.1:0".parse()?, PROTOCOL_ID, key))?;
-//! server.on_client_connect(|client, _user_data| println!("client {} is in slot {}", client.id, client.index));
 //! let token = server.generate_token(30, 42, None)?;
 //!
 //! let mut client = NetcodeClient::new("0.0.0.0:0".parse()?)?;
@@ -41,13 +42,20 @@
 //!     if client.state() == ConnectionState::Connected {
 //!         client.send(b"ping")?;
 //!     }
+//!     // What happened, in order, as the C recorded it.
+//!     while let Some(event) = server.next_event() {
+//!         if let Event::Connected { client, .. } = event {
+//!             println!("client {} joined ({})", client.id, client.session);
+//!         }
+//!     }
 //!     for index in 0..server.max_clients() {
+//!         let Some(client) = server.client(index) else { continue };
 //!         // `let ... else` ends the payload's borrow before the reply (a `while let` would not).
 //!         loop {
-//!             let Some(payload) = server.receive(index) else { break };
+//!             let Some(payload) = server.receive(client.session) else { break };
 //!             let message = payload.to_vec();
 //!             drop(payload); // hands the buffer back to the C
-//!             server.send(index, &message)?;
+//!             server.send(client.session, &message)?;
 //!         }
 //!     }
 //!     while let Some(payload) = client.receive() {
@@ -82,10 +90,11 @@
 //! Every argument is checked before it reaches the C, which would otherwise `assert` (or,
 //! built without assertions, misbehave): payload sizes, slot indices, `max_clients`, tokens,
 //! addresses. Handles are `Send` (not `Sync`); the C library is initialized once per process.
-//! The C's log lines go to the [`log`] crate under the target `netcode`. Install your logger
-//! before creating the first server or client: the C's own level is fixed then, from
-//! [`log::max_level`], so that its per-packet debug lines cost nothing when nobody reads them
-//! (lowering the level later still filters them).
+//! The C's log lines go to the [`log`] crate under the target `netcode`, handed over after each
+//! C call returns (no Rust code runs inside the C, so a logger may do anything, and its panics
+//! are contained). Every update sets the C's level from [`log::max_level`], so a logger
+//! installed at any time gets every line from then on, and lines nobody reads are never
+//! formatted.
 #![deny(missing_docs)]
 
 mod address;
