@@ -28,14 +28,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_or("127.0.0.1:40000", |(_, a)| a.as_str());
     let server: SocketAddr = server.parse()?;
 
-    let mut client_id = [0u8; 8];
-    client_id.copy_from_slice(&netcode::generate_key()[..8]);
-    let client_id = u64::from_le_bytes(client_id);
+    let random = netcode::generate_key();
+    let client_id = u64::from_le_bytes(random[..8].try_into()?);
+    // The token's sequence is the nonce of its private part: random, never a counter.
+    let sequence = u64::from_le_bytes(random[8..16].try_into()?);
     let token = ConnectToken::generate(
         [server].into_iter(),
         &DEMO_KEY,
         30,
-        0,
+        sequence,
         DEMO_PROTOCOL_ID,
         client_id,
         None,

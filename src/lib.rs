@@ -78,7 +78,9 @@
 //!
 //! let key = netcode::generate_key();
 //! let servers = ["127.0.0.1:40000".parse()?, "127.0.0.1:40001".parse()?];
-//! let token = ConnectToken::generate(servers.into_iter(), &key, 30, 0, 0x1122_3344_5566_7788, 42, None)?;
+//! // The sequence is the nonce of the token's private part: random, never a counter (SECURITY.md).
+//! let sequence = u64::from_le_bytes(netcode::generate_key()[..8].try_into()?);
+//! let token = ConnectToken::generate(servers.into_iter(), &key, 30, sequence, 0x1122_3344_5566_7788, 42, None)?;
 //! let bytes = token.to_bytes()?;
 //! let received = ConnectToken::from_bytes(&bytes)?;
 //! assert_eq!(received.hosts.as_slice(), &servers);

@@ -34,8 +34,9 @@ const ADDRESS_IPV6: u8 = raw::NETCODE_SYS_ADDRESS_IPV6 as u8;
 /// let key = netcode::generate_key();
 /// let server = "127.0.0.1:40000".parse().unwrap();
 /// let user_data = [7u8; netcode::NETCODE_USER_DATA_BYTES];
+/// let sequence = u64::from_le_bytes(netcode::generate_key()[..8].try_into().unwrap()); // random
 /// let mut token = ConnectToken::generate(
-///     [server].into_iter(), &key, 30, 0, 0x1122334455667788, 42, Some(&user_data),
+///     [server].into_iter(), &key, 30, sequence, 0x1122334455667788, 42, Some(&user_data),
 /// ).unwrap();
 ///
 /// // Send it to the player: always 2048 bytes.
@@ -260,6 +261,15 @@ impl ConnectToken {
     /// order), valid for `expire_sec` seconds from now, whose private part is encrypted with
     /// the servers' `private_key`. `user_data` reaches the server with the connection; `None`
     /// fills it with random bytes, as the reference does.
+    ///
+    /// `sequence` is the nonce of the private part's encryption, and **must never repeat under
+    /// one key**, across restarts and across every backend that holds the key: two tokens with
+    /// one sequence give away each other's session keys and client id to whoever holds one of
+    /// them, and two of an attacker's own tokens with one sequence let it forge tokens for any
+    /// client id (SECURITY.md). Counters restart; draw it at random (64 random bits repeat by
+    /// chance about once in 5 billion tokens; one in a million after 6 million) and rotate the
+    /// key well before that. [`NetcodeServer::generate_token`](crate::NetcodeServer::generate_token)
+    /// does so.
     pub fn generate<H>(
         hosts: H,
         private_key: &[u8; NETCODE_KEY_BYTES],

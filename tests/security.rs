@@ -132,3 +132,30 @@ fn encryption_mappings_fill_and_recover() {
     assert!(s.run_until(2.0, |s| s.clients[honest].state()
         == ConnectionState::Connected));
 }
+
+/// Connect token nonces (upstream issue #67): servers sharing a key, or one server restarted,
+/// must never issue two tokens with one sequence number, the nonce of the private part. They
+/// counted from 0 per server object; now every token gets a random one.
+#[test]
+fn token_sequences_never_repeat_across_servers() {
+    let key = netcode::generate_key();
+    let mut sequences = std::collections::HashSet::new();
+    for _restart in 0..4 {
+        let config = ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key);
+        let mut server = NetcodeServer::new(config).unwrap();
+        let mut old_api = netcode::UdpServer::new("127.0.0.1:0", 4, PROTOCOL_ID, &key).unwrap();
+        for id in 0..8 {
+            let tokens = [
+                server.generate_token(30, id, None).unwrap(),
+                old_api.generate_token(30, id, None).unwrap(),
+            ];
+            for token in tokens {
+                assert!(
+                    sequences.insert(token.sequence),
+                    "sequence {} issued twice under one key",
+                    token.sequence
+                );
+            }
+        }
+    }
+}

@@ -2,11 +2,11 @@
 //! `a6da210d6fdd7f7ac8dd7a80ea91f91b5849a63f` (protocol `NETCODE 1.00`).
 //!
 //! This crate compiles the reference's `netcode.c`, from sources whose SHA-256 the build
-//! checks, with a small patch set of our own (`patches/`, each documented there: IPv4 on
-//! little-endian machines, an out-of-bounds replay-protection pointer, IPv6 addresses with
-//! short ports, the connect token's lifetime, the replay window updated before the MAC check, a leaked disconnect packet, a slot's queue outliving its client) and a shim (`csrc/netcode_sys.c`) that reaches
-//! the internals `netcode.h` does not declare: the network simulator, connect tokens with
-//! chosen fields, binding port 0, observing keep-alives and denials, and routing log lines.
+//! checks, with a small patch set of our own (`patches/`, each documented there, all listed
+//! with their tests in the repository's REFERENCE.md) and a shim (`csrc/netcode_sys.c`) that
+//! reaches what `netcode.h` does not declare: events recorded where they happen and the
+//! sessions of connected clients (patch 0008), the per-thread log buffer, the network
+//! simulator, and connect tokens with chosen fields.
 //! libsodium comes from `libsodium-sys` (built from source, or the system's with the
 //! `system-libsodium` feature).
 //!
