@@ -243,11 +243,23 @@ impl NetcodeClient {
     /// Starts connecting with `token` (disconnecting first if connected). The state becomes
     /// `SendingConnectionRequest`, or `InvalidConnectToken` if the C cannot read the token.
     ///
+    /// A token whose servers all have another address family than the client's socket is
+    /// [`Error::AddressFamilyMismatch`].
+    ///
     /// A token opens one session: connecting again with a token this client already used is
     /// [`Error::TokenAlreadyUsed`] (the pinned C would reuse the token's keys with the same
     /// sequence numbers, i.e. AEAD nonces). Servers of this crate drop such sessions too.
     pub fn connect(&mut self, token: &ConnectToken) -> Result<(), Error> {
         let mut bytes = token.to_bytes()?;
+        // A socket sends to its own family only (over the simulator, addresses are names).
+        let family = self.local_address.is_ipv4();
+        if matches!(self.transport, Transport::Udp)
+            && !token.hosts.get().any(|host| host.is_ipv4() == family)
+        {
+            return Err(Error::AddressFamilyMismatch {
+                bound: self.local_address,
+            });
+        }
         let mac: [u8; 16] = token.private_data[NETCODE_CONNECT_TOKEN_PRIVATE_BYTES - 16..]
             .try_into()
             .expect("16 bytes");

@@ -36,6 +36,15 @@ pub enum Error {
     ClientNotConnected(Session),
     /// The client is not connected, so it cannot send.
     NotConnected,
+    /// A server's public address (the one its tokens list, which clients send to) is
+    /// unspecified (`0.0.0.0`, `[::]`).
+    UnspecifiedPublicAddress(SocketAddr),
+    /// None of the token's servers has the address family of the client's socket, which can
+    /// only send to that family.
+    AddressFamilyMismatch {
+        /// The address the client is bound to.
+        bound: SocketAddr,
+    },
     /// A socket could not be bound to this address.
     Bind {
         /// The address asked for.
@@ -88,6 +97,17 @@ impl fmt::Display for Error {
             Error::NotConnected => write!(
                 f,
                 "the client is not connected; wait until state() is Connected before sending"
+            ),
+            Error::UnspecifiedPublicAddress(address) => write!(
+                f,
+                "the public address {address} is unspecified, so no client could reach the \
+                 servers its tokens name; bind it if you like, but set ServerConfig::public_address \
+                 to the address clients reach the server at"
+            ),
+            Error::AddressFamilyMismatch { bound } => write!(
+                f,
+                "the client is bound to {bound}, but none of the token's servers has that address \
+                 family; bind 0.0.0.0:0 for IPv4 servers or [::]:0 for IPv6 ones"
             ),
             Error::Bind { address, source } => write!(f, "cannot bind a UDP socket to {address}: {source}"),
             Error::SimulatedAddressNeedsPort(address) => write!(

@@ -286,8 +286,15 @@ impl NetcodeServer {
     pub const RECENT_SESSIONS: usize = raw::NETCODE_SYS_RECENT_SESSIONS as usize;
 
     /// A server on its own UDP socket, started with `config.max_clients` slots.
+    ///
+    /// The public address must be one clients can reach: binding `0.0.0.0:40000` needs a
+    /// [`public_address`](ServerConfig::public_address), or every token would name an address
+    /// no client can send to ([`Error::UnspecifiedPublicAddress`]).
     pub fn new(config: ServerConfig) -> Result<NetcodeServer, Error> {
         check_max_clients(config.max_clients)?;
+        if config.public_address.ip().is_unspecified() {
+            return Err(Error::UnspecifiedPublicAddress(config.public_address));
+        }
         ensure_init()?;
         let bind = address::to_c_string(&config.bind_address);
         let public = address::to_c_string(&config.public_address);

@@ -302,3 +302,33 @@ proptest! {
         let _ = UdpServer::new(text.as_str(), 1, 1, &[0; 32]);
     }
 }
+
+/// Mistakes that used to fail silently, as a "connection request timed out" 5 s later: a
+/// public address no client can reach, and a client socket of the wrong family for its token.
+#[test]
+fn silent_mistakes_are_errors() {
+    let err = NetcodeServer::new(ServerConfig::new(
+        "0.0.0.0:0".parse().unwrap(),
+        PROTOCOL_ID,
+        [1; 32],
+    ))
+    .unwrap_err();
+    assert!(matches!(err, Error::UnspecifiedPublicAddress(_)), "{err}");
+    assert!(err.to_string().contains("public_address"), "{err}");
+    // Bound to every interface, reached at a real address: fine.
+    let config = ServerConfig::new("0.0.0.0:0".parse().unwrap(), PROTOCOL_ID, [1; 32])
+        .public_address("127.0.0.1:40000".parse().unwrap());
+    assert!(NetcodeServer::new(config).is_ok());
+
+    let mut server = NetcodeServer::new(config_at("[::1]:0")).unwrap();
+    let token = server.generate_token(30, 1, None).unwrap();
+    let mut v4 = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
+    let err = v4.connect(&token).unwrap_err();
+    assert!(matches!(err, Error::AddressFamilyMismatch { .. }), "{err}");
+    let mut v6 = NetcodeClient::new("[::]:0".parse().unwrap()).unwrap();
+    v6.connect(&token).unwrap();
+}
+
+fn config_at(address: &str) -> ServerConfig {
+    ServerConfig::new(address.parse().unwrap(), PROTOCOL_ID, [1; 32])
+}
