@@ -16,9 +16,10 @@
 //!   closures); clients are named by [`Session`]s that cannot reach a slot's next client; payloads
 //!   received without copies ([`Payload`]), the reference's full [`ConnectionState`] set, and
 //!   the reference's [`NetworkSimulator`] to run a session in one process without sockets.
-//! - For code written against netcode 0.3.1: [`UdpServer`], [`UdpClient`], [`ServerEvent`],
-//!   [`ClientEvent`], [`ClientState`] and the rest of its API, unchanged. MIGRATING.md says what
-//!   behaves differently (the reference wins where 0.3.1 differed from it).
+//! - For code written against netcode 0.3.1: the [`compat`] module ([`UdpServer`],
+//!   [`UdpClient`], [`ServerEvent`], [`ClientEvent`], [`ClientState`] and the rest of its API,
+//!   unchanged, also at the crate root where 0.3.1 had them). MIGRATING.md says what behaves
+//!   differently (the reference wins where 0.3.1 differed from it).
 //!
 //! # A server and a client
 //!
@@ -101,7 +102,7 @@
 
 mod address;
 pub mod client;
-mod compat;
+pub mod compat;
 pub mod error;
 mod ffi;
 mod init;
@@ -112,13 +113,17 @@ mod simulator;
 mod token;
 
 pub use client::{ConnectionState, NetcodeClient, StateChange};
-pub use compat::{
-    Client, ClientEvent, Server, ServerEvent, State as ClientState, UdpClient, UdpServer,
-};
-pub use error::{Error, InternalError, RecvError, SendError, UpdateError};
+pub use error::{Error, Result};
 pub use limits::*;
 pub use netcode_sys;
 pub use payload::Payload;
 pub use server::{ClientInfo, DisconnectReason, NetcodeServer, ServerConfig, Session};
 pub use simulator::NetworkSimulator;
+
+// The netcode 0.3.1 API at the paths 0.3.1 had; documented in `compat`.
+#[doc(no_inline)]
+pub use compat::{
+    Client, ClientEvent, InternalError, RecvError, SendError, Server, ServerEvent,
+    State as ClientState, UdpClient, UdpServer, UpdateError,
+};
 pub use token::{generate_key, ConnectToken, DecodeError, GenerateError, HostList, PrivateData};

@@ -1,9 +1,24 @@
-//! The netcode 0.3.1 API: [`Server`], [`Client`] and their events, with the names, signatures
-//! and meaning 0.3.1 gave them, over [`NetcodeServer`] and [`NetcodeClient`].
+//! The netcode 0.3.1 API, kept for code written against it: [`UdpServer`], [`UdpClient`], their
+//! events and errors, with the names, signatures and meaning 0.3.1 gave them, as thin adapters
+//! over [`NetcodeServer`] and [`NetcodeClient`] and the events the C records. Every item is also
+//! at the crate root, where 0.3.1 had it (`netcode::UdpServer`, `netcode::ServerEvent`, ...).
 //!
 //! `update` takes the time elapsed since the previous update (the handles add them up), and
 //! `next_event` hands out one event per call until it returns `Ok(None)`. MIGRATING.md lists
-//! every difference from 0.3.1 a program could notice.
+//! every difference from 0.3.1 a program could notice. Tokens ([`ConnectToken`]) are shared
+//! with the idiomatic API.
+
+mod error;
+
+pub use crate::limits::{
+    NETCODE_MAX_PACKET_SIZE, NETCODE_MAX_PAYLOAD_SIZE, NETCODE_USER_DATA_BYTES,
+};
+pub use crate::token::generate_key;
+pub use crate::token::{ConnectToken, DecodeError, GenerateError, HostList, PrivateData};
+pub use error::{
+    ChallengeEncodeError, CreateError, InternalError, PacketError, RecvError, SendError,
+    UpdateError,
+};
 
 use std::collections::HashMap;
 use std::io;
@@ -12,10 +27,8 @@ use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 
 use crate::address;
 use crate::client::Recorded as ClientRecorded;
-use crate::error::{CreateError, PacketError, SendError, UpdateError};
-use crate::limits::{NETCODE_KEY_BYTES, NETCODE_MAX_PAYLOAD_SIZE, NETCODE_USER_DATA_BYTES};
+use crate::limits::NETCODE_KEY_BYTES;
 use crate::server::{DisconnectReason, Recorded, Session};
-use crate::token::{ConnectToken, GenerateError};
 use crate::{ConnectionState, Error, NetcodeClient, NetcodeServer, ServerConfig};
 
 /// A server on a UDP socket (0.3.1 API).
