@@ -546,6 +546,12 @@ fn compile(manifest_dir: &Path, include_dir: &Path) {
         "0"
     };
     build.define("NETCODE_ENABLE_TESTS", tests);
+    let hooks = if env::var_os("CARGO_FEATURE_TEST_HOOKS").is_some() {
+        "1"
+    } else {
+        "0"
+    };
+    build.define("NETCODE_SYS_TEST_HOOKS", hooks);
 
     build.compile("netcode");
 }

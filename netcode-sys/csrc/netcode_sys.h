@@ -40,19 +40,6 @@ struct netcode_client_t * netcode_client_create_internal( char * address, double
 /* netcode_server_create, over the simulator when `network_simulator` is not NULL. */
 struct netcode_server_t * netcode_server_create_internal( char * bind_address, char * public_address, uint64_t protocol_id, uint8_t * private_key, double time, struct netcode_network_simulator_t * network_simulator );
 
-/* Disconnects every client and frees the slots; netcode_server_start starts it again. */
-void netcode_server_stop( struct netcode_server_t * server );
-
-/* Frees the slot of the client in `client_index`, sending it the disconnect packets or not. */
-void netcode_server_disconnect_client_internal( struct netcode_server_t * server, int client_index, int send_disconnect_packets );
-
-/* The slot of the connected client with this id, or -1. */
-int netcode_server_find_client_index_by_id( struct netcode_server_t * server, uint64_t client_id );
-
-/* The sequence number of the client's next packet (netcode.h declares a
-   netcode_client_next_packet_sequence that netcode.c never defines; this is the real one). */
-uint64_t netcode_client_next_send_packet_sequence( struct netcode_client_t * client );
-
 /* The reference's own test suite: only in builds with the `reference-tests` feature. */
 void netcode_test();
 
@@ -297,6 +284,9 @@ uint64_t netcode_sys_server_next_payload_sequence( struct netcode_server_t * ser
 int netcode_sys_server_send( struct netcode_server_t * server, int client_index, uint64_t session, const uint8_t * payload, int payload_bytes );
 int netcode_sys_client_send( struct netcode_client_t * client, const uint8_t * payload, int payload_bytes );
 
+/* Test hooks: compiled only with the `test-hooks` feature (NETCODE_SYS_TEST_HOOKS), so that
+   they are in no user's binary. */
+
 /* For tests: sets the sequence number of the client's next packet, or of the server's next
    packet to the client in `client_index` (to reach long-running connections quickly). */
 void netcode_sys_client_set_sequence( struct netcode_client_t * client, uint64_t sequence );
@@ -364,5 +354,8 @@ int netcode_sys_read_connect_token( const uint8_t * buffer, int buffer_length, s
 void netcode_sys_layout_address( size_t * size, size_t * align );
 void netcode_sys_layout_connect_token_private( size_t * size, size_t * align );
 void netcode_sys_layout_connect_token( size_t * size, size_t * align );
+void netcode_sys_layout_server_event( size_t * size, size_t * align );
+void netcode_sys_layout_client_event( size_t * size, size_t * align );
+void netcode_sys_layout_client_info( size_t * size, size_t * align );
 
 #endif /* #ifndef NETCODE_SYS_H */

@@ -251,25 +251,6 @@ unsafe extern "C" {
     ) -> *mut netcode_server_t;
 }
 unsafe extern "C" {
-    pub fn netcode_server_stop(server: *mut netcode_server_t);
-}
-unsafe extern "C" {
-    pub fn netcode_server_disconnect_client_internal(
-        server: *mut netcode_server_t,
-        client_index: ::libc::c_int,
-        send_disconnect_packets: ::libc::c_int,
-    );
-}
-unsafe extern "C" {
-    pub fn netcode_server_find_client_index_by_id(
-        server: *mut netcode_server_t,
-        client_id: u64,
-    ) -> ::libc::c_int;
-}
-unsafe extern "C" {
-    pub fn netcode_client_next_send_packet_sequence(client: *mut netcode_client_t) -> u64;
-}
-unsafe extern "C" {
     pub fn netcode_test();
 }
 #[repr(C)]
@@ -584,4 +565,13 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn netcode_sys_layout_connect_token(size: *mut usize, align: *mut usize);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_layout_server_event(size: *mut usize, align: *mut usize);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_layout_client_event(size: *mut usize, align: *mut usize);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_layout_client_info(size: *mut usize, align: *mut usize);
 }

@@ -24,4 +24,8 @@ fn bound_structs_match_the_c_layout() {
         netcode_sys_layout_connect_token,
         "netcode_sys_connect_token",
     );
+    check::<netcode_sys_packet>(netcode_sys_layout_packet, "netcode_sys_packet");
+    check::<netcode_sys_server_event>(netcode_sys_layout_server_event, "netcode_sys_server_event");
+    check::<netcode_sys_client_event>(netcode_sys_layout_client_event, "netcode_sys_client_event");
+    check::<netcode_sys_client_info>(netcode_sys_layout_client_info, "netcode_sys_client_info");
 }
