@@ -8,6 +8,7 @@ use netcode_fuzz::{Input, Pair};
 fuzz_target!(|data: &[u8]| {
     let mut pair = Pair::connected();
     let mut input = Input(data);
+    let mut sessions = Vec::new();
     while !input.is_empty() {
         match input.byte() % 10 {
             0 => {
@@ -23,18 +24,24 @@ fuzz_target!(|data: &[u8]| {
             }
             3 => {
                 let (index, n) = (usize::from(input.byte()), usize::from(input.byte()) * 6);
-                let _ = pair.server.send(index, &vec![2; n]);
+                if let Some(session) = pick(&mut sessions, &pair.server, index) {
+                    let _ = pair.server.send(session, &vec![2; n]);
+                }
             }
             4 => {
                 let index = usize::from(input.byte());
-                let _ = pair.server.receive(index).map(|p| p.len());
+                if let Some(session) = pick(&mut sessions, &pair.server, index) {
+                    let _ = pair.server.receive(session).map(|p| p.len());
+                }
             }
             5 => {
                 let _ = pair.client.receive().map(|p| p.len());
             }
             6 => {
                 let index = usize::from(input.byte());
-                let _ = pair.server.disconnect(index);
+                if let Some(session) = pick(&mut sessions, &pair.server, index) {
+                    let _ = pair.server.disconnect(session);
+                }
             }
             7 => pair.client.disconnect(),
             8 => {
@@ -55,3 +62,17 @@ fuzz_target!(|data: &[u8]| {
         assert!(pair.server.num_connected_clients() <= 2);
     }
 });
+
+/// One of the sessions the server has had (connected now or gone), by number.
+fn pick(
+    sessions: &mut Vec<netcode::Session>,
+    server: &netcode::NetcodeServer,
+    index: usize,
+) -> Option<netcode::Session> {
+    for client in server.clients() {
+        if !sessions.contains(&client.session) {
+            sessions.push(client.session);
+        }
+    }
+    sessions.get(index % sessions.len().max(1)).copied()
+}
