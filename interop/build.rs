@@ -6,10 +6,11 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+#[path = "../netcode-sys/pinned.rs"]
+mod pinned;
 
 /// The upstream example programs and the SHA-256 of each at the pinned commit (line endings
-/// normalized to LF), as netcode-sys copies them from the verified source directory.
+/// normalized to LF), read from the source directory netcode-sys verified its C in.
 const UPSTREAM: &[(&str, &str, &str)] = &[
     (
         "client.c",
@@ -42,25 +43,29 @@ fn main() {
     let shim = manifest_dir.join("..").join("netcode-sys").join("csrc");
     println!("cargo:rerun-if-changed={}", libnetcode.display());
 
+    // The directory netcode-sys took (and verified) netcode.c from holds the example programs
+    // too; they are verified here and copied, with LF line endings, to this OUT_DIR.
+    let sources = PathBuf::from(
+        env::var_os("DEP_NETCODE_SOURCE").expect("netcode-sys exports its source directory"),
+    );
     for (file, name, expected) in UPSTREAM {
-        let source = include.join(file);
-        println!("cargo:rerun-if-changed={}", source.display());
-        let text = fs::read(&source).unwrap_or_else(|e| {
+        let original = sources.join(file);
+        println!("cargo:rerun-if-changed={}", original.display());
+        let text = fs::read(&original).unwrap_or_else(|e| {
             panic!(
                 "{} is missing ({e}): the source directory netcode-sys used has no upstream example \
                  programs; use the submodule or the registry copy, which carry them",
-                source.display()
+                original.display()
             )
         });
-        let normalized: Vec<u8> = text.into_iter().filter(|&b| b != b'\r').collect();
-        let actual: String = Sha256::digest(&normalized)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let normalized = pinned::normalize(&text);
+        let actual = pinned::sha256_hex(&normalized);
         assert_eq!(
             &actual, expected,
             "{file} is not the pinned upstream program"
         );
+        let source = out_dir.join(file);
+        fs::write(&source, &normalized).expect("copy the example program to OUT_DIR");
         link(
             &source,
             &include,

@@ -10,12 +10,12 @@
 //! Nothing is written outside `OUT_DIR`.
 
 use std::env;
-use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
+mod pinned;
+use pinned::{normalize, sha256_hex};
 
 /// The pinned upstream commit (see REFERENCE.md).
 const PINNED_COMMIT: &str = "a6da210d6fdd7f7ac8dd7a80ea91f91b5849a63f";
@@ -31,10 +31,6 @@ const PINNED_FILES: &[(&str, &str)] = &[
         "887c5807917b1b4b3b615779f44938f94d38438859fef8398a0c89056a3784c9",
     ),
 ];
-
-/// Upstream example programs, copied beside the library sources when present so that
-/// interop tests can build them from the same verified directory.
-const EXAMPLE_PROGRAMS: &[&str] = &["client.c", "server.c", "client_server.c", "test.c"];
 
 const SOURCE_DIR_ENV: &str = "NETCODE_SYS_SOURCE_DIR";
 const UNPATCHED_ENV: &str = "NETCODE_SYS_UNPATCHED";
@@ -55,13 +51,6 @@ fn main() {
     let patched = apply_patches(&manifest_dir.join("patches"), &files.netcode_c, &leave_out);
     fs::write(include_dir.join("netcode.c"), patched).expect("write patched netcode.c");
     fs::write(include_dir.join("netcode.h"), &files.netcode_h).expect("write netcode.h");
-    for name in EXAMPLE_PROGRAMS {
-        let path = source.dir.join(name);
-        if let Ok(text) = fs::read(&path) {
-            println!("cargo:rerun-if-changed={}", path.display());
-            fs::write(include_dir.join(name), normalize(&text)).expect("copy example program");
-        }
-    }
 
     compile(&manifest_dir, &include_dir);
     bindings(&manifest_dir, &include_dir, &out_dir);
@@ -235,12 +224,6 @@ struct VerifiedFiles {
     netcode_h: String,
 }
 
-/// Git checkouts may carry CRLF or LF line endings; the registry copy carries CRLF.
-/// The checksums are of the LF form.
-fn normalize(bytes: &[u8]) -> Vec<u8> {
-    bytes.iter().copied().filter(|&b| b != b'\r').collect()
-}
-
 fn verify_sources(source: &Source) -> VerifiedFiles {
     let mut texts = Vec::new();
     for (name, expected) in PINNED_FILES {
@@ -254,7 +237,7 @@ fn verify_sources(source: &Source) -> VerifiedFiles {
             ))
         });
         let text = normalize(&bytes);
-        let actual = hex(&Sha256::digest(&text));
+        let actual = sha256_hex(&text);
         if actual != *expected {
             fail(&format!(
                 "{name} does not match the pinned netcode.io reference (commit {PINNED_COMMIT}).\n\
@@ -278,13 +261,6 @@ fn verify_sources(source: &Source) -> VerifiedFiles {
         netcode_c,
         netcode_h,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 // ------------------------------------------------------------------------------------------

@@ -163,8 +163,6 @@ pub struct NetcodeClient {
     /// Keep unread events across updates (the 0.3.1 API reads every one of them).
     keep_unread: bool,
     on_state_change: Option<StateCallback>,
-    /// Set by `connect`: the next update starts the connect's clocks at its time.
-    connect_clock_pending: bool,
     /// The MACs of the tokens this client connected with, newest last.
     used_tokens: VecDeque<[u8; 16]>,
 }
@@ -235,7 +233,6 @@ impl NetcodeClient {
             unread_at_update: 0,
             keep_unread: false,
             on_state_change: None,
-            connect_clock_pending: false,
             used_tokens: VecDeque::with_capacity(USED_TOKENS),
         }
     }
@@ -271,12 +268,10 @@ impl NetcodeClient {
         }
         self.used_tokens.push_back(mac);
         let client = self.raw.as_ptr();
-        // SAFETY: a live client and a 2048-byte token, which the C reads and validates.
+        // SAFETY: a live client and a 2048-byte token, which the C reads and validates. The
+        // connect's clocks start at the client's next update (patch 0004).
         self.transport
             .exclusive(|| unsafe { raw::netcode_client_connect(client, bytes.as_mut_ptr()) });
-        // The C stamps the connect with the time of the last update; the next one restamps it,
-        // so a connect counts its timeouts from when the client next runs, whatever the clock.
-        self.connect_clock_pending = true;
         Ok(())
     }
 
@@ -297,10 +292,6 @@ impl NetcodeClient {
                 // SAFETY: a live client.
                 unsafe { raw::netcode_sys_client_pop_event(client) };
             }
-        }
-        if std::mem::take(&mut self.connect_clock_pending) {
-            // SAFETY: a live client; only its timestamps change.
-            unsafe { raw::netcode_sys_client_start_connect_at(client, time) };
         }
         // SAFETY: a live client; the transport lock covers the simulator.
         self.transport

@@ -314,11 +314,6 @@ uint16_t netcode_sys_server_port( struct netcode_server_t * server );
 /* The number of client slots, 0 while the server is not running. */
 int netcode_sys_server_max_clients( struct netcode_server_t * server );
 
-/* Restarts the clocks of a connect that has just begun (netcode_client_connect stamps it with
-   the time of the client's last update): as if netcode_client_connect had been called at
-   `time`. Does nothing unless the client is sending connection requests. */
-void netcode_sys_client_start_connect_at( struct netcode_client_t * client, double time );
-
 /* The port the client's socket is bound to (its own address's port over the simulator). */
 uint16_t netcode_sys_client_port( struct netcode_client_t * client );
 

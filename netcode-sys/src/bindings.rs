@@ -507,9 +507,6 @@ unsafe extern "C" {
     pub fn netcode_sys_server_max_clients(server: *mut netcode_server_t) -> ::libc::c_int;
 }
 unsafe extern "C" {
-    pub fn netcode_sys_client_start_connect_at(client: *mut netcode_client_t, time: f64);
-}
-unsafe extern "C" {
     pub fn netcode_sys_client_port(client: *mut netcode_client_t) -> u16;
 }
 unsafe extern "C" {
