@@ -77,6 +77,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             || (client.state() == ConnectionState::Disconnected && sent > 0)
         {
             println!("stopped: {}", client.state());
+            if let Some(hint) = client.state().hint() {
+                println!("hint: {hint}");
+            }
             break;
         }
         std::thread::sleep(Duration::from_millis(10));

@@ -21,15 +21,21 @@ use crate::Error;
 /// Every state of the reference client. The negative ones in the C are the errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConnectionState {
-    /// The token expired before the client got connected.
+    /// The token expired before the client got connected (its lifetime counts from the connect).
     ConnectTokenExpired,
-    /// The token could not be read.
+    /// The token could not be read (malformed: its fields are checked by the C).
     InvalidConnectToken,
-    /// The server went silent for the token's timeout while connected.
+    /// The server went silent for the token's timeout while connected: it stopped, the network
+    /// failed, or the server's loop stalled.
     ConnectionTimedOut,
-    /// No server answered the challenge response in time.
+    /// No server answered the challenge response in time: usually the token was already used
+    /// (servers refuse a second session with one token), or the server stalled mid-handshake.
     ConnectionResponseTimedOut,
-    /// No server answered the connection request in time.
+    /// No server answered the connection request in time. The server ignores requests it
+    /// cannot accept without a word, so this is what a player sees when the token was made with
+    /// another private key or protocol id than the server's, lists an address the server does
+    /// not consider its own (its public address), has expired on the server's clock, or when no
+    /// server runs there. [`hint`](ConnectionState::hint) says so in one line.
     ConnectionRequestTimedOut,
     /// The server is full.
     ConnectionDenied,
@@ -86,6 +92,25 @@ impl ConnectionState {
     /// Whether the client is connected.
     pub fn is_connected(self) -> bool {
         self == ConnectionState::Connected
+    }
+
+    /// For an error state, what usually causes it, in a line to show a player or log.
+    ///
+    /// ```
+    /// use netcode::ConnectionState;
+    /// assert!(ConnectionState::ConnectionRequestTimedOut.hint().unwrap().contains("protocol id"));
+    /// assert_eq!(ConnectionState::Connected.hint(), None);
+    /// ```
+    pub fn hint(self) -> Option<&'static str> {
+        Some(match self {
+            ConnectionState::ConnectTokenExpired => "the connect token expired before the client connected: get a new one",
+            ConnectionState::InvalidConnectToken => "the connect token is malformed: get a new one from the backend",
+            ConnectionState::ConnectionTimedOut => "the server went silent: it stopped, or the network failed",
+            ConnectionState::ConnectionResponseTimedOut => "the server stopped answering mid-handshake: the token was probably already used",
+            ConnectionState::ConnectionRequestTimedOut => "no server answered: check that it runs at the token's address, and that the token was made with the server's private key and protocol id",
+            ConnectionState::ConnectionDenied => "the server is full",
+            _ => return None,
+        })
     }
 }
 

@@ -64,9 +64,9 @@ pub enum Error {
     TokenAlreadyUsed,
     /// The C could not allocate a client or server.
     OutOfMemory,
-    /// A connect token could not be written for the C (no server address, or more than
+    /// A connect token cannot be used; the text says which field is wrong. A connect token could not be written for the C (no server address, or more than
     /// [`NETCODE_MAX_SERVERS_PER_CONNECT`](crate::NETCODE_MAX_SERVERS_PER_CONNECT)).
-    InvalidToken,
+    InvalidToken(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -124,10 +124,10 @@ impl fmt::Display for Error {
                  (reusing it would reuse encryption nonces), so get a new token from the backend"
             ),
             Error::OutOfMemory => write!(f, "the reference C could not allocate memory"),
-            Error::InvalidToken => write!(
+            Error::InvalidToken(what) => write!(
                 f,
-                "the connect token lists no server address or more than the reference allows; \
-                 generate it with ConnectToken::generate"
+                "the connect token cannot be used: {what}; make tokens with generate_token or \
+                 ConnectToken::generate"
             ),
         }
     }

@@ -143,6 +143,12 @@ pub enum GenerateError {
     Encrypt,
     /// libsodium could not be initialized.
     Init,
+    /// The token would expire before it was made, or past the end of the clock (an expiry
+    /// beyond `u64`, `create_utc` after `expire_utc`).
+    InvalidLifetime,
+    /// The timeout is 0, or 2^31 seconds or more (the C keeps it in an `int`, where such a
+    /// value makes a client time out at once).
+    InvalidTimeout(u32),
 }
 
 /// Why a token could not be read or decoded.
@@ -186,6 +192,15 @@ impl fmt::Display for GenerateError {
             }
             GenerateError::Encrypt => write!(f, "encrypting the private part of the token failed"),
             GenerateError::Init => write!(f, "libsodium failed to initialize"),
+            GenerateError::InvalidLifetime => write!(
+                f,
+                "a connect token must expire after it is made, and within the clock's range: \
+                 give it a lifetime of a few seconds to minutes"
+            ),
+            GenerateError::InvalidTimeout(seconds) => write!(
+                f,
+                "a connect token's timeout is 1 to 2^31 - 1 seconds, not {seconds} (5 is the reference's)"
+            ),
         }
     }
 }
@@ -303,7 +318,10 @@ impl ConnectToken {
             None => random_bytes(&mut private.user_data),
         }
         let create_utc = now_utc();
-        let expire_utc = create_utc.saturating_add(expire_sec as u64);
+        let expire_utc = u64::try_from(expire_sec)
+            .ok()
+            .and_then(|seconds| create_utc.checked_add(seconds))
+            .ok_or(GenerateError::InvalidLifetime)?;
         Self::with_private_data(
             &private,
             private_key,
@@ -346,6 +364,12 @@ impl ConnectToken {
         let count = private.hosts.len();
         if count == 0 || count > NETCODE_MAX_SERVERS_PER_CONNECT {
             return Err(GenerateError::HostCount(count));
+        }
+        if create_utc > expire_utc {
+            return Err(GenerateError::InvalidLifetime);
+        }
+        if timeout_sec == 0 || i32::try_from(timeout_sec).is_err() {
+            return Err(GenerateError::InvalidTimeout(timeout_sec));
         }
         ensure_init().map_err(|_| GenerateError::Init)?;
         let mut raw_private = raw::netcode_sys_connect_token_private {
@@ -439,9 +463,7 @@ impl ConnectToken {
         private_key: &[u8; NETCODE_KEY_BYTES],
     ) -> Result<PrivateData, DecodeError> {
         ensure_init().map_err(|_| DecodeError::Init)?;
-        let token = self
-            .to_raw()
-            .ok_or(DecodeError::Invalid("no server address, or too many"))?;
+        let token = self.to_raw().map_err(DecodeError::Invalid)?;
         let mut private = raw::netcode_sys_connect_token_private::default();
         // SAFETY: valid structs and a 32-byte key; the shim copies the private data before
         // decrypting it in place.
@@ -482,11 +504,11 @@ impl ConnectToken {
 
     /// The token in the reference's format, as [`write`](ConnectToken::write) writes it.
     pub fn to_bytes(&self) -> Result<[u8; NETCODE_CONNECT_TOKEN_BYTES], Error> {
-        let token = self.to_raw().ok_or(Error::InvalidToken)?;
+        let token = self.to_raw().map_err(Error::InvalidToken)?;
         let mut bytes = [0; NETCODE_CONNECT_TOKEN_BYTES];
         // SAFETY: a valid struct and a 2048-byte buffer; the shim checks count and types.
         if unsafe { raw::netcode_sys_write_connect_token(&token, bytes.as_mut_ptr()) } != 1 {
-            return Err(Error::InvalidToken);
+            return Err(Error::InvalidToken("a server address of no known type"));
         }
         Ok(bytes)
     }
@@ -549,11 +571,19 @@ impl ConnectToken {
         Self::read(&mut bytes)
     }
 
-    /// The token as the shim takes it; `None` if it has no or too many hosts.
-    fn to_raw(&self) -> Option<raw::netcode_sys_connect_token> {
+    /// The token as the shim takes it, or what is wrong with it: a token the C would refuse
+    /// (no or too many servers, created after it expires), or whose timeout the C's `int` would
+    /// turn into one that times out at once (0, or 2^31 seconds and more).
+    fn to_raw(&self) -> Result<raw::netcode_sys_connect_token, &'static str> {
         let count = self.hosts.len();
         if count == 0 || count > NETCODE_MAX_SERVERS_PER_CONNECT {
-            return None;
+            return Err("it lists no server address, or more than 32");
+        }
+        if self.timeout_sec == 0 || i32::try_from(self.timeout_sec).is_err() {
+            return Err("its timeout is 0 or 2^31 seconds or more");
+        }
+        if self.create_utc > self.expire_utc {
+            return Err("it expires before it was created");
         }
         let mut token = raw::netcode_sys_connect_token {
             protocol_id: self.protocol,
@@ -564,14 +594,14 @@ impl ConnectToken {
             num_server_addresses: count as i32,
             client_to_server_key: self.client_to_server_key,
             server_to_client_key: self.server_to_client_key,
-            // The C keeps an int and writes it as 32 bits: the cast keeps every bit.
+            // Checked above to fit the C's int.
             timeout_seconds: self.timeout_sec as i32,
             ..Default::default()
         };
         for (slot, host) in token.server_addresses.iter_mut().zip(&self.hosts.hosts) {
             *slot = address::to_raw(host);
         }
-        Some(token)
+        Ok(token)
     }
 }
 

@@ -335,19 +335,56 @@ fn simulated_addresses_need_a_port() {
     );
 }
 
-/// A token the C cannot read (it expires before it was created) puts the client in the
-/// reference's `InvalidConnectToken` state, an error.
+/// Tokens the C would refuse or misread are refused by `connect` with what is wrong: one that
+/// expires before it was created (the C's `InvalidConnectToken`), and timeouts of 0 or 2^31
+/// seconds and more (the C's `int` made a client that timed out at once).
 #[test]
-fn unreadable_token_is_an_invalid_connect_token() {
+fn unusable_tokens_are_refused_by_connect() {
     let mut s = Session::simulated(1, 0.0, 0.0, 0.0, 0.0);
+    let c = s.new_client();
     let mut token = s.token(1, None);
     token.create_utc = token.expire_utc + 1;
-    let c = s.new_client();
-    s.clients[c].connect(&token).unwrap();
-    assert_eq!(s.clients[c].state(), ConnectionState::InvalidConnectToken);
-    assert!(s.clients[c].state().is_error());
-    s.step();
-    assert_eq!(s.clients[c].state(), ConnectionState::InvalidConnectToken);
+    let err = s.clients[c].connect(&token).unwrap_err();
+    assert!(
+        err.to_string().contains("expires before it was created"),
+        "{err}"
+    );
+    for timeout in [0, 1 << 31, u32::MAX] {
+        let mut token = s.token(1, None);
+        token.timeout_sec = timeout;
+        let err = s.clients[c].connect(&token).unwrap_err();
+        assert!(
+            matches!(err, netcode::Error::InvalidToken(_)),
+            "{timeout}: {err}"
+        );
+    }
+    assert_eq!(s.clients[c].state(), ConnectionState::Disconnected);
+    // And such tokens cannot be made.
+    let private = s.token(1, None).decode(&s.key).unwrap();
+    for (create, expire, timeout) in [(10, 5, 5), (0, 10, 0), (0, 10, 1 << 31)] {
+        assert!(netcode::ConnectToken::with_private_data(
+            &private,
+            &s.key,
+            PROTOCOL_ID,
+            create,
+            expire,
+            1,
+            timeout
+        )
+        .is_err());
+    }
+    assert!(matches!(
+        netcode::ConnectToken::generate(
+            [addr("127.0.0.1:1")].into_iter(),
+            &s.key,
+            usize::MAX,
+            1,
+            PROTOCOL_ID,
+            1,
+            None
+        ),
+        Err(netcode::GenerateError::InvalidLifetime)
+    ));
 }
 
 /// A client made and connected while the clock already reads 1000 s counts its timeouts from
