@@ -251,6 +251,8 @@ impl NetcodeClient {
         transport: Transport,
         local_address: SocketAddr,
     ) -> NetcodeClient {
+        // SAFETY: a live client.
+        unsafe { raw::netcode_sys_client_record_events(raw.as_ptr(), 1) };
         NetcodeClient {
             raw,
             transport,

@@ -378,6 +378,7 @@ impl NetcodeServer {
                 raw.as_ptr(),
                 c_int::from(config.refuse_token_reuse),
             );
+            raw::netcode_sys_server_record_events(raw.as_ptr(), 1);
         }
         flush_log();
         NetcodeServer {

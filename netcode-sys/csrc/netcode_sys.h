@@ -168,7 +168,13 @@ uint64_t netcode_sys_server_events_dropped( struct netcode_server_t * server );
    a state change only once the queue holds nothing but unread state changes. */
 uint64_t netcode_sys_client_events_dropped( struct netcode_client_t * client );
 
-/* Whether keep-alive and denial events are recorded (default: no). */
+/* Whether events are recorded at all (default: no, so that a program that never reads them
+   behaves as the reference does). While they are, a connection response is acted on only when
+   the queue has room for its connect and a later disconnect of every connected client. */
+void netcode_sys_server_record_events( struct netcode_server_t * server, int record );
+void netcode_sys_client_record_events( struct netcode_client_t * client, int record );
+
+/* Whether keep-alive and denial events are recorded too, while events are (default: no). */
 void netcode_sys_server_record_info_events( struct netcode_server_t * server, int record );
 void netcode_sys_client_record_info_events( struct netcode_client_t * client, int record );
 

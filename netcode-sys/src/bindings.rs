@@ -339,6 +339,12 @@ unsafe extern "C" {
     pub fn netcode_sys_client_events_dropped(client: *mut netcode_client_t) -> u64;
 }
 unsafe extern "C" {
+    pub fn netcode_sys_server_record_events(server: *mut netcode_server_t, record: ::libc::c_int);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_record_events(client: *mut netcode_client_t, record: ::libc::c_int);
+}
+unsafe extern "C" {
     pub fn netcode_sys_server_record_info_events(
         server: *mut netcode_server_t,
         record: ::libc::c_int,

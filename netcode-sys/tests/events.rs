@@ -37,12 +37,14 @@ impl Room {
             );
             assert!(!server.is_null());
             netcode_server_start(server, 8);
+            netcode_sys_server_record_events(server, 1);
             let mut clients = Vec::new();
             for (i, &id) in ids.iter().enumerate() {
                 let address = cstring(&format!("[::1]:{}", 50000 + i));
                 let client =
                     netcode_client_create_internal(address.as_ptr() as *mut _, 0.0, simulator);
                 assert!(!client.is_null());
+                netcode_sys_client_record_events(client, 1);
                 let mut addresses = [public.as_ptr() as *mut libc::c_char];
                 let mut token = [0u8; NETCODE_CONNECT_TOKEN_BYTES as usize];
                 let generated = netcode_generate_connect_token(
