@@ -135,8 +135,9 @@ pub struct Server<I = UdpSocket, S = ()> {
     /// The session of each client id that `next_event` reported connected: a cache written only
     /// from the events, for `send` and `disconnect` by id (reserved for every slot up front).
     sessions: HashMap<u64, Session>,
-    /// The slot whose payloads `next_event` hands out next.
+    /// The slot whose payloads `next_event` hands out next, and its client once checked.
     packet_slot: usize,
+    packet_client: Option<(u64, Session)>,
     _socket: PhantomData<fn() -> (I, S)>,
 }
 
@@ -164,6 +165,7 @@ impl Server<UdpSocket, ()> {
             inner,
             time: 0.0,
             packet_slot: 0,
+            packet_client: None,
             _socket: PhantomData,
         })
     }
@@ -210,6 +212,7 @@ impl<I, S> Server<I, S> {
         }
         self.inner.update(self.time);
         self.packet_slot = 0;
+        self.packet_client = None;
     }
 
     /// The next event, or `Ok(None)` when there are no more until the next update: first what
@@ -241,22 +244,32 @@ impl<I, S> Server<I, S> {
                 return Ok(event);
             }
         }
-        while self.packet_slot < self.inner.max_clients() {
-            let Some(client) = self.inner.client(self.packet_slot) else {
-                self.packet_slot += 1;
-                continue;
+        let slots = self.inner.max_clients();
+        while self.packet_slot < slots {
+            let (id, session) = match self.packet_client {
+                Some(client) => client,
+                None => {
+                    let Some(client) = self.inner.client(self.packet_slot) else {
+                        self.packet_slot += 1;
+                        continue;
+                    };
+                    // A client whose connect is not reported yet cannot be; its payloads wait.
+                    if self.sessions.get(&client.id) != Some(&client.session) {
+                        self.packet_slot += 1;
+                        continue;
+                    }
+                    *self.packet_client.insert((client.id, client.session))
+                }
             };
-            // A client whose connect is not reported yet cannot be; its payloads wait for it.
-            if self.sessions.get(&client.id) != Some(&client.session) {
-                self.packet_slot += 1;
-                continue;
-            }
-            match self.inner.receive(client.session) {
+            match self.inner.receive(session) {
                 Some(payload) => {
                     out_packet[..payload.len()].copy_from_slice(&payload);
-                    return Ok(Some(ServerEvent::Packet(client.id, payload.len())));
+                    return Ok(Some(ServerEvent::Packet(id, payload.len())));
                 }
-                None => self.packet_slot += 1,
+                None => {
+                    self.packet_slot += 1;
+                    self.packet_client = None;
+                }
             }
         }
         Ok(None)
