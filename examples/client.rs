@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use netcode::{ConnectToken, ConnectionState, NetcodeClient};
+use netcode::{ConnectionState, NetcodeClient, ServerAddresses, TokenGenerator, TokenSettings};
 
 const DEMO_PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
 const DEMO_KEY: [u8; 32] = *b"netcode-rs demo key: not secret!";
@@ -30,17 +30,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let random = netcode::generate_key();
     let client_id = u64::from_le_bytes(random[..8].try_into()?);
-    // The token's sequence is the nonce of its private part: random, never a counter.
-    let sequence = u64::from_le_bytes(random[8..16].try_into()?);
-    let token = ConnectToken::generate(
-        [server].into_iter(),
-        &DEMO_KEY,
-        30,
-        sequence,
-        DEMO_PROTOCOL_ID,
-        client_id,
-        None,
-    )?;
+    let settings = TokenSettings::new(DEMO_PROTOCOL_ID, ServerAddresses::one(server));
+    let token = TokenGenerator::new(settings, &DEMO_KEY)?.generate(client_id, &[0; 256])?;
 
     let bind: SocketAddr = if server.is_ipv4() {
         "0.0.0.0:0".parse()?

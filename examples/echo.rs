@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut clients = Vec::new();
     for id in 1..=CLIENTS {
-        let token = server.generate_token(30, id, None)?;
+        let token = server.generate_token(id, &[0; 256])?;
         let mut client = NetcodeClient::new(client_bind.parse()?)?;
         client.on_state_change(move |change| {
             println!("client {id}: {} -> {}", change.from, change.to)

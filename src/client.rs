@@ -11,11 +11,10 @@ use netcode_sys as raw;
 use crate::address;
 use crate::ffi::{bind_error, check_payload, sent};
 use crate::init::{ensure_init, flush_log, sync_log_level};
-use crate::limits::NETCODE_CONNECT_TOKEN_PRIVATE_BYTES;
 use crate::payload::Payload;
 use crate::server::DisconnectReason;
 use crate::simulator::{NetworkSimulator, Transport};
-use crate::token::ConnectToken;
+use crate::token::Token;
 use crate::Error;
 
 /// Every state of the reference client. The negative ones in the C are the errors.
@@ -154,15 +153,15 @@ pub(crate) enum Recorded {
 
 type StateCallback = Box<dyn FnMut(StateChange) + Send>;
 
-/// A client: connects with a [`ConnectToken`], trying its servers in order, then exchanges
+/// A client: connects with a [`Token`](crate::Token), trying its servers in order, then exchanges
 /// payloads with the server that accepted it.
 ///
 /// ```
-/// use netcode::{ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
+/// use netcode::{ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
 ///
 /// let key = netcode::generate_key();
 /// let mut server = NetcodeServer::new(ServerConfig::new("127.0.0.1:0".parse().unwrap(), 7, key)).unwrap();
-/// let token = server.generate_token(30, 1, None).unwrap();
+/// let token = server.generate_token(1, &[0; 256]).unwrap();
 ///
 /// let mut client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
 /// client.on_state_change(|change| println!("{} -> {}", change.from, change.to));
@@ -273,20 +272,21 @@ impl NetcodeClient {
     /// A token opens one session: connecting again with a token this client already used is
     /// [`Error::TokenAlreadyUsed`] (the pinned C would reuse the token's keys with the same
     /// sequence numbers, i.e. AEAD nonces). Servers of this crate drop such sessions too.
-    pub fn connect(&mut self, token: &ConnectToken) -> Result<(), Error> {
-        let mut bytes = token.to_bytes()?;
+    pub fn connect(&mut self, token: &Token) -> Result<(), Error> {
+        let mut bytes = *token.as_bytes();
         // A socket sends to its own family only (over the simulator, addresses are names).
         let family = self.local_address.is_ipv4();
         if matches!(self.transport, Transport::Udp)
-            && !token.hosts.get().any(|host| host.is_ipv4() == family)
+            && !token
+                .servers()
+                .into_iter()
+                .any(|host| host.is_ipv4() == family)
         {
             return Err(Error::AddressFamilyMismatch {
                 bound: self.local_address,
             });
         }
-        let mac: [u8; 16] = token.private_data[NETCODE_CONNECT_TOKEN_PRIVATE_BYTES - 16..]
-            .try_into()
-            .expect("16 bytes");
+        let mac = token.mac();
         if self.used_tokens.contains(&mac) {
             return Err(Error::TokenAlreadyUsed);
         }

@@ -9,7 +9,9 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use crate::limits::{NETCODE_MAX_CLIENTS, NETCODE_MAX_PAYLOAD_SIZE};
+use crate::limits::{
+    NETCODE_MAX_CLIENTS, NETCODE_MAX_PAYLOAD_SIZE, NETCODE_MAX_SERVERS_PER_CONNECT,
+};
 use crate::server::Session;
 
 /// The result of the idiomatic API's calls.
@@ -64,9 +66,17 @@ pub enum Error {
     TokenAlreadyUsed,
     /// The C could not allocate a client or server.
     OutOfMemory,
-    /// A connect token cannot be used; the text says which field is wrong. A connect token could not be written for the C (no server address, or more than
-    /// [`NETCODE_MAX_SERVERS_PER_CONNECT`](crate::NETCODE_MAX_SERVERS_PER_CONNECT)).
+    /// A connect token cannot be used (the C cannot read or write it, or a field is out of
+    /// range); the text says which field is wrong.
     InvalidToken(&'static str),
+    /// A token lists 1 to [`NETCODE_MAX_SERVERS_PER_CONNECT`](crate::NETCODE_MAX_SERVERS_PER_CONNECT)
+    /// servers; this many were given.
+    ServerAddressCount(usize),
+    /// A [`TokenSettings`](crate::TokenSettings) value is out of range; the text says which.
+    InvalidTokenSetting(&'static str),
+    /// A token's private part did not decrypt with this key: the token was made with another
+    /// private key or for another protocol id, or it was altered.
+    TokenDoesNotDecrypt,
 }
 
 impl fmt::Display for Error {
@@ -126,8 +136,18 @@ impl fmt::Display for Error {
             Error::OutOfMemory => write!(f, "the reference C could not allocate memory"),
             Error::InvalidToken(what) => write!(
                 f,
-                "the connect token cannot be used: {what}; make tokens with generate_token or \
-                 ConnectToken::generate"
+                "the connect token cannot be used: {what}; make tokens with a TokenGenerator"
+            ),
+            Error::ServerAddressCount(n) => write!(
+                f,
+                "a connect token lists 1 to {NETCODE_MAX_SERVERS_PER_CONNECT} server addresses, not {n}"
+            ),
+            Error::InvalidTokenSetting(what) => write!(f, "invalid token setting: {what}"),
+            Error::TokenDoesNotDecrypt => write!(
+                f,
+                "the token's private part does not decrypt with this key: it was made with another \
+                 private key or protocol id, or altered; check that the backend and the servers \
+                 share both"
             ),
         }
     }

@@ -2,7 +2,7 @@
 //! implementation behind a safe API, and a drop-in replacement for the `netcode` 0.3.1 crate.
 //!
 //! netcode.io is a small secure protocol over UDP for dedicated game servers. A web backend
-//! hands an authenticated player a short-lived [`ConnectToken`]; only a holder of a valid
+//! hands an authenticated player a short-lived connect [`Token`]; only a holder of a valid
 //! token can connect; every packet is encrypted and signed; servers have client slots,
 //! keep-alives, timeouts, clean disconnects and replay protection. All of that is done by the
 //! reference C (pinned to commit `a6da210`, protocol `NETCODE 1.00`), built by the
@@ -30,7 +30,7 @@
 //! let key = netcode::generate_key();
 //!
 //! let mut server = NetcodeServer::new(ServerConfig::new("127.0.0.1:0".parse()?, PROTOCOL_ID, key))?;
-//! let token = server.generate_token(30, 42, None)?;
+//! let token = server.generate_token(42, &[0; netcode::NETCODE_USER_DATA_BYTES])?;
 //!
 //! let mut client = NetcodeClient::new("0.0.0.0:0".parse()?)?;
 //! client.connect(&token)?;
@@ -71,22 +71,27 @@
 //!
 //! # Tokens
 //!
-//! Tokens are made where players log in, with the servers' private key, and sent to the player
-//! as 2048 bytes:
+//! Tokens are made where players log in, with the servers' private key, by a
+//! [`TokenGenerator`] whose [`TokenSettings`] are checked once; each token gets a fresh random
+//! nonce (nobody picks one, so restarts and fleets sharing a key cannot repeat it). The player
+//! gets the token's 2048 bytes:
 //!
 //! ```
-//! use netcode::ConnectToken;
+//! use netcode::{ServerAddresses, Token, TokenGenerator, TokenSettings};
 //!
 //! let key = netcode::generate_key();
-//! let servers = ["127.0.0.1:40000".parse()?, "127.0.0.1:40001".parse()?];
-//! // The sequence is the nonce of the token's private part: random, never a counter (SECURITY.md).
-//! let sequence = u64::from_le_bytes(netcode::generate_key()[..8].try_into()?);
-//! let token = ConnectToken::generate(servers.into_iter(), &key, 30, sequence, 0x1122_3344_5566_7788, 42, None)?;
-//! let bytes = token.to_bytes()?;
-//! let received = ConnectToken::from_bytes(&bytes)?;
-//! assert_eq!(received.hosts.as_slice(), &servers);
+//! let servers = ServerAddresses::new(["127.0.0.1:40000".parse()?, "127.0.0.1:40001".parse()?])?;
+//! let settings = TokenSettings::new(0x1122_3344_5566_7788, servers.clone()).expire_seconds(30);
+//! let generator = TokenGenerator::new(settings, &key)?;
+//! let token = generator.generate(42, &[0; netcode::NETCODE_USER_DATA_BYTES])?;
+//!
+//! let received = Token::from_bytes(token.as_bytes())?;
+//! assert_eq!(received.servers(), &servers);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! 0.3.1's [`ConnectToken`] (public fields, a caller-chosen sequence) stays in [`compat`], and
+//! converts to and from [`Token`].
 //!
 //! # Safety and threads
 //!
@@ -123,7 +128,10 @@ pub use simulator::NetworkSimulator;
 // The netcode 0.3.1 API at the paths 0.3.1 had; documented in `compat`.
 #[doc(no_inline)]
 pub use compat::{
-    Client, ClientEvent, InternalError, RecvError, SendError, Server, ServerEvent,
-    State as ClientState, UdpClient, UdpServer, UpdateError,
+    Client, ClientEvent, ConnectToken, DecodeError, GenerateError, HostList, InternalError,
+    PrivateData, RecvError, SendError, Server, ServerEvent, State as ClientState, UdpClient,
+    UdpServer, UpdateError,
 };
-pub use token::{generate_key, ConnectToken, DecodeError, GenerateError, HostList, PrivateData};
+pub use token::{
+    generate_key, ServerAddresses, Token, TokenGenerator, TokenPrivate, TokenSettings,
+};

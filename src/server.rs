@@ -14,7 +14,7 @@ use crate::init::{ensure_init, flush_log, sync_log_level};
 use crate::limits::{NETCODE_KEY_BYTES, NETCODE_MAX_CLIENTS, NETCODE_USER_DATA_BYTES};
 use crate::payload::Payload;
 use crate::simulator::{NetworkSimulator, Transport};
-use crate::token::{ConnectToken, GenerateError};
+use crate::token::{ServerAddresses, Token, TokenGenerator, TokenSettings};
 use crate::Error;
 
 /// How to set up a [`NetcodeServer`].
@@ -232,8 +232,8 @@ type DisconnectCallback = Box<dyn FnMut(&ClientInfo, DisconnectReason) + Send>;
 /// let mut server = NetcodeServer::new(config).unwrap();
 ///
 /// // A token for a player (normally made by your web backend with the same key).
-/// let token = server.generate_token(30, 42, None).unwrap();
-/// assert_eq!(token.hosts.as_slice(), &[server.public_address()]);
+/// let token = server.generate_token(42, &[0; 256]).unwrap();
+/// assert_eq!(token.servers().as_slice(), &[server.public_address()]);
 ///
 /// let mut time = 0.0;
 /// for _ in 0..3 {
@@ -635,24 +635,29 @@ impl NetcodeServer {
         self.protocol_id
     }
 
-    /// A connect token for this server (its public address, protocol id and key), valid for
-    /// `expire_secs` seconds, with a random sequence number (the nonce of its private part).
-    /// Real deployments make tokens in their web backend with [`ConnectToken::generate`].
+    /// The settings of tokens for this server: its protocol id and public address, and the
+    /// default lifetime and timeout. A backend that makes tokens for it uses these with the
+    /// server's key in a [`TokenGenerator`].
+    pub fn token_settings(&self) -> TokenSettings {
+        TokenSettings::new(self.protocol_id, ServerAddresses::one(self.public_address))
+    }
+
+    /// A connect token for this server, made with its key and
+    /// [`token_settings`](NetcodeServer::token_settings): for tests and demos that run the
+    /// server and its players in one program. Real deployments make tokens where players log
+    /// in, with a [`TokenGenerator`].
     pub fn generate_token(
-        &mut self,
-        expire_secs: usize,
+        &self,
         client_id: u64,
-        user_data: Option<&[u8; NETCODE_USER_DATA_BYTES]>,
-    ) -> Result<ConnectToken, GenerateError> {
-        ConnectToken::generate(
-            std::iter::once(self.public_address),
-            &self.private_key,
-            expire_secs,
-            crate::token::random_sequence(),
-            self.protocol_id,
-            client_id,
-            user_data,
-        )
+        user_data: &[u8; NETCODE_USER_DATA_BYTES],
+    ) -> Result<Token, Error> {
+        TokenGenerator::new(self.token_settings(), &self.private_key)?
+            .generate(client_id, user_data)
+    }
+
+    /// The key tokens for this server are encrypted with.
+    pub(crate) fn private_key(&self) -> &[u8; NETCODE_KEY_BYTES] {
+        &self.private_key
     }
 
     /// Lets `callback` take every [`Event::Connected`]: [`update`](NetcodeServer::update)

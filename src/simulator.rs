@@ -23,7 +23,7 @@ use crate::Error;
 /// let key = netcode::generate_key();
 /// let config = ServerConfig::new("[::1]:40000".parse().unwrap(), 0x1122334455667788, key);
 /// let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
-/// let token = server.generate_token(30, 1, None).unwrap();
+/// let token = server.generate_token(1, &[0; 256]).unwrap();
 /// let mut client = NetcodeClient::with_simulator(&simulator, "[::1]:50000".parse().unwrap()).unwrap();
 /// client.connect(&token).unwrap();
 ///

@@ -1,12 +1,13 @@
 //! Connect tokens: what a web backend hands an authenticated player so that it can connect.
 //!
-//! A token is written and read in the reference's format: always
-//! [`NETCODE_CONNECT_TOKEN_BYTES`] (2048) bytes, written by the C itself. [`ConnectToken::read`]
-//! also accepts the shorter tokens netcode 0.3.1 wrote.
+//! A [`TokenGenerator`] holds the servers' private key and the [`TokenSettings`] every token
+//! shares (protocol id, [`ServerAddresses`], lifetime, timeout), checked once when it is made;
+//! [`TokenGenerator::generate`] then makes a [`Token`] for one player. The C writes and reads
+//! the reference's 2048-byte format; this module only hands it fields and takes them back.
+//! Each token's private part is encrypted under a fresh random nonce: no caller chooses one.
 
 use std::fmt;
-use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use netcode_sys as raw;
@@ -17,219 +18,489 @@ use crate::limits::{
     NETCODE_CONNECT_TOKEN_BYTES, NETCODE_CONNECT_TOKEN_PRIVATE_BYTES, NETCODE_KEY_BYTES,
     NETCODE_MAX_SERVERS_PER_CONNECT, NETCODE_TIMEOUT_SECONDS, NETCODE_USER_DATA_BYTES,
 };
-use crate::Error;
+use crate::{Error, Result};
 
-/// The version info at the start of every token: `"NETCODE 1.00"` and its NUL.
-const VERSION_INFO: &[u8; 13] = b"NETCODE 1.00\0";
-
-const ADDRESS_IPV4: u8 = raw::NETCODE_SYS_ADDRESS_IPV4 as u8;
-const ADDRESS_IPV6: u8 = raw::NETCODE_SYS_ADDRESS_IPV6 as u8;
-
-/// A connect token: the public part a client reads (server addresses, its keys, timeout) and
-/// the private part only the servers can decrypt (see [`ConnectToken::decode`]).
+/// The servers a token lets a client connect to, in the order it tries them: always 1 to
+/// [`NETCODE_MAX_SERVERS_PER_CONNECT`] addresses.
 ///
 /// ```
-/// use netcode::ConnectToken;
+/// use netcode::ServerAddresses;
 ///
-/// let key = netcode::generate_key();
-/// let server = "127.0.0.1:40000".parse().unwrap();
-/// let user_data = [7u8; netcode::NETCODE_USER_DATA_BYTES];
-/// let sequence = u64::from_le_bytes(netcode::generate_key()[..8].try_into().unwrap()); // random
-/// let mut token = ConnectToken::generate(
-///     [server].into_iter(), &key, 30, sequence, 0x1122334455667788, 42, Some(&user_data),
-/// ).unwrap();
-///
-/// // Send it to the player: always 2048 bytes.
-/// let mut bytes = Vec::new();
-/// token.write(&mut bytes).unwrap();
-/// assert_eq!(bytes.len(), netcode::NETCODE_CONNECT_TOKEN_BYTES);
-///
-/// // Only the server's key opens the private part.
-/// let private = token.decode(&key).unwrap();
-/// assert_eq!(private.client_id, 42);
-/// assert_eq!(private.user_data, user_data);
+/// let servers = ServerAddresses::new(["127.0.0.1:40000".parse()?, "127.0.0.1:40001".parse()?])?;
+/// assert_eq!(servers.as_slice().len(), 2);
+/// assert!(ServerAddresses::new([]).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
-pub struct ConnectToken {
-    /// Protocol id: a server accepts only tokens for its own.
-    pub protocol: u64,
-    /// When the token was made, in seconds since the Unix epoch.
-    pub create_utc: u64,
-    /// When the token expires, in seconds since the Unix epoch.
-    pub expire_utc: u64,
-    /// Sequence number (the nonce of the private part's encryption).
-    pub sequence: u64,
-    /// The encrypted private part.
-    pub private_data: [u8; NETCODE_CONNECT_TOKEN_PRIVATE_BYTES],
-    /// The servers to try, in order.
-    pub hosts: HostList,
-    /// The key the client encrypts its packets with.
-    pub client_to_server_key: [u8; NETCODE_KEY_BYTES],
-    /// The key the server encrypts its packets to the client with.
-    pub server_to_client_key: [u8; NETCODE_KEY_BYTES],
-    /// Seconds without a packet from the server after which the client gives up.
-    pub timeout_sec: u32,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerAddresses {
+    addresses: Vec<SocketAddr>,
 }
 
-/// The decrypted private part of a [`ConnectToken`].
-#[derive(Clone)]
-pub struct PrivateData {
-    /// The client's id, unique among the clients connected to a server.
-    pub client_id: u64,
-    /// The servers this token is valid for.
-    pub hosts: HostList,
-    /// The key the client encrypts its packets with.
-    pub client_to_server_key: [u8; NETCODE_KEY_BYTES],
-    /// The key the server encrypts its packets to the client with.
-    pub server_to_client_key: [u8; NETCODE_KEY_BYTES],
-    /// Data for the server about this client, given when the token was made.
-    pub user_data: [u8; NETCODE_USER_DATA_BYTES],
-}
-
-/// The server addresses of a token, in the order a client tries them (1 to
-/// [`NETCODE_MAX_SERVERS_PER_CONNECT`]).
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct HostList {
-    hosts: Vec<SocketAddr>,
-}
-
-impl HostList {
-    /// A list of these addresses (only the first [`NETCODE_MAX_SERVERS_PER_CONNECT`] are kept).
-    pub fn new<I: Iterator<Item = SocketAddr>>(hosts: I) -> HostList {
-        HostList {
-            hosts: hosts.take(NETCODE_MAX_SERVERS_PER_CONNECT).collect(),
+impl ServerAddresses {
+    /// These addresses, or [`Error::ServerAddressCount`] if there are none or more than
+    /// [`NETCODE_MAX_SERVERS_PER_CONNECT`].
+    pub fn new(addresses: impl IntoIterator<Item = SocketAddr>) -> Result<ServerAddresses> {
+        let addresses: Vec<SocketAddr> = addresses.into_iter().collect();
+        if addresses.is_empty() || addresses.len() > NETCODE_MAX_SERVERS_PER_CONNECT {
+            return Err(Error::ServerAddressCount(addresses.len()));
         }
+        Ok(ServerAddresses { addresses })
     }
 
-    /// The addresses, in order.
-    pub fn get(&self) -> impl ExactSizeIterator<Item = SocketAddr> + '_ {
-        self.hosts.iter().copied()
+    /// One server.
+    pub fn one(address: SocketAddr) -> ServerAddresses {
+        ServerAddresses {
+            addresses: vec![address],
+        }
     }
 
     /// The addresses, in order.
     pub fn as_slice(&self) -> &[SocketAddr] {
-        &self.hosts
+        &self.addresses
     }
 
-    /// How many addresses there are.
-    pub fn len(&self) -> usize {
-        self.hosts.len()
+    /// Writes the addresses into the C's array; returns their count.
+    fn to_raw(&self, out: &mut [raw::netcode_sys_address]) -> i32 {
+        for (slot, address) in out.iter_mut().zip(&self.addresses) {
+            *slot = address::to_raw(address);
+        }
+        // At most NETCODE_MAX_SERVERS_PER_CONNECT, by the invariant.
+        self.addresses.len() as i32
     }
 
-    /// Whether there are none (such a token cannot be used).
-    pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty()
+    /// The addresses the C read, if it read 1 to 32 of known types (it checks both).
+    fn from_raw(count: i32, addresses: &[raw::netcode_sys_address]) -> Option<ServerAddresses> {
+        let count = usize::try_from(count).ok()?;
+        let addresses = addresses
+            .get(..count)?
+            .iter()
+            .map(address::from_raw)
+            .collect::<Option<Vec<_>>>()?;
+        ServerAddresses::new(addresses).ok()
     }
 }
 
-impl<'a> IntoIterator for &'a HostList {
+impl<'a> IntoIterator for &'a ServerAddresses {
     type Item = &'a SocketAddr;
     type IntoIter = std::slice::Iter<'a, SocketAddr>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.hosts.iter()
+        self.addresses.iter()
     }
 }
 
-/// Why a token could not be generated.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum GenerateError {
-    /// A token lists 1 to [`NETCODE_MAX_SERVERS_PER_CONNECT`] servers; this many were given.
-    HostCount(usize),
-    /// A server address string is not an `ip:port` socket address.
-    InvalidAddress(String),
-    /// Encrypting the private part failed.
-    Encrypt,
-    /// libsodium could not be initialized.
-    Init,
-    /// The token would expire before it was made, or past the end of the clock (an expiry
-    /// beyond `u64`, `create_utc` after `expire_utc`).
-    InvalidLifetime,
-    /// The timeout is 0, or 2^31 seconds or more (the C keeps it in an `int`, where such a
-    /// value makes a client time out at once).
-    InvalidTimeout(u32),
+/// What every token of a [`TokenGenerator`] shares. Start from [`TokenSettings::new`] and
+/// change what you need:
+///
+/// ```
+/// use netcode::{ServerAddresses, TokenSettings};
+///
+/// let settings = TokenSettings::new(0x1122_3344_5566_7788, ServerAddresses::one("127.0.0.1:40000".parse()?))
+///     .expire_seconds(15)
+///     .timeout_seconds(10);
+/// assert_eq!(settings.expire_seconds, 15);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct TokenSettings {
+    /// Only servers with this protocol id accept the tokens.
+    pub protocol_id: u64,
+    /// The servers the tokens list, in the order a client tries them.
+    pub servers: ServerAddresses,
+    /// How long a token can be used to start connecting, in seconds from when it is made
+    /// (default 30; a client's handshake must start within it).
+    pub expire_seconds: u32,
+    /// Seconds without a packet after which a client gives up on the server (default
+    /// [`NETCODE_TIMEOUT_SECONDS`]); 1 to 2^31 - 1.
+    pub timeout_seconds: u32,
 }
 
-/// Why a token could not be read or decoded.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// The private part did not decrypt with this key (or the token was altered, or is for
-    /// another protocol id).
-    InvalidPrivateKey,
-    /// The token does not start with the version info `NETCODE 1.00`.
-    InvalidVersion,
-    /// Reading failed, or the token ended early.
-    GenericIO(io::Error),
-    /// The token is malformed; the text says how.
-    Invalid(&'static str),
-    /// libsodium could not be initialized.
-    Init,
-}
+impl TokenSettings {
+    /// Tokens for `servers` with `protocol_id`, expiring after 30 seconds, with the reference's
+    /// 5-second timeout.
+    pub fn new(protocol_id: u64, servers: ServerAddresses) -> TokenSettings {
+        TokenSettings {
+            protocol_id,
+            servers,
+            expire_seconds: 30,
+            timeout_seconds: NETCODE_TIMEOUT_SECONDS,
+        }
+    }
 
-impl From<io::Error> for GenerateError {
-    fn from(err: io::Error) -> GenerateError {
-        GenerateError::InvalidAddress(err.to_string())
+    /// Sets how many seconds a token can be used for.
+    pub fn expire_seconds(mut self, seconds: u32) -> TokenSettings {
+        self.expire_seconds = seconds;
+        self
+    }
+
+    /// Sets the clients' timeout, in seconds.
+    pub fn timeout_seconds(mut self, seconds: u32) -> TokenSettings {
+        self.timeout_seconds = seconds;
+        self
     }
 }
 
-impl From<io::Error> for DecodeError {
-    fn from(err: io::Error) -> DecodeError {
-        DecodeError::GenericIO(err)
+/// Makes connect tokens: where players log in (a web backend), with the servers' private key.
+///
+/// ```
+/// use netcode::{ServerAddresses, TokenGenerator, TokenSettings};
+///
+/// let key = netcode::generate_key();
+/// let servers = ServerAddresses::new(["127.0.0.1:40000".parse()?, "127.0.0.1:40001".parse()?])?;
+/// let generator = TokenGenerator::new(TokenSettings::new(0x1122_3344_5566_7788, servers.clone()), &key)?;
+///
+/// let user_data = [7; netcode::NETCODE_USER_DATA_BYTES];
+/// let token = generator.generate(42, &user_data)?;
+/// // Send it to the player: always 2048 bytes.
+/// assert_eq!(token.as_bytes().len(), netcode::NETCODE_CONNECT_TOKEN_BYTES);
+/// assert_eq!(token.servers(), &servers);
+///
+/// // Only the servers' key opens the private part.
+/// let private = token.decode(&key)?;
+/// assert_eq!((private.client_id, private.user_data), (42, user_data));
+/// assert!(token.decode(&netcode::generate_key()).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct TokenGenerator {
+    settings: TokenSettings,
+    private_key: [u8; NETCODE_KEY_BYTES],
+}
+
+impl TokenGenerator {
+    /// A generator of tokens with these settings, encrypted with the servers' `private_key`;
+    /// [`Error::InvalidTokenSetting`] says which setting is out of range.
+    pub fn new(
+        settings: TokenSettings,
+        private_key: &[u8; NETCODE_KEY_BYTES],
+    ) -> Result<TokenGenerator> {
+        if settings.expire_seconds == 0 {
+            return Err(Error::InvalidTokenSetting(
+                "expire_seconds is 0, so every token would expire as it is made; give tokens a \
+                 lifetime of a few seconds to minutes (30 is usual)",
+            ));
+        }
+        if settings.timeout_seconds == 0 || i32::try_from(settings.timeout_seconds).is_err() {
+            return Err(Error::InvalidTokenSetting(
+                "timeout_seconds is 0 or 2^31 or more (the C keeps it in an int); 5 is the \
+                 reference's",
+            ));
+        }
+        ensure_init()?;
+        Ok(TokenGenerator {
+            settings,
+            private_key: *private_key,
+        })
+    }
+
+    /// The settings every token shares.
+    pub fn settings(&self) -> &TokenSettings {
+        &self.settings
+    }
+
+    /// A token for the player with `client_id`, carrying `user_data` to the server, with fresh
+    /// random session keys and a random nonce for its private part.
+    pub fn generate(
+        &self,
+        client_id: u64,
+        user_data: &[u8; NETCODE_USER_DATA_BYTES],
+    ) -> Result<Token> {
+        let mut private = raw::netcode_sys_connect_token_private {
+            client_id,
+            user_data: *user_data,
+            ..Default::default()
+        };
+        private.num_server_addresses = self.settings.servers.to_raw(&mut private.server_addresses);
+        random_bytes(&mut private.client_to_server_key);
+        random_bytes(&mut private.server_to_client_key);
+        let create_timestamp = now_utc();
+        let token = raw::netcode_sys_connect_token {
+            protocol_id: self.settings.protocol_id,
+            create_timestamp,
+            // The clock is far below 2^64 - 2^32 seconds.
+            expire_timestamp: create_timestamp.saturating_add(self.settings.expire_seconds.into()),
+            sequence: random_sequence(),
+            // Checked by `new` to fit the C's int.
+            timeout_seconds: self.settings.timeout_seconds as i32,
+            ..Default::default()
+        };
+        seal(&private, &self.private_key, token)
     }
 }
 
-impl fmt::Display for GenerateError {
+impl Drop for TokenGenerator {
+    fn drop(&mut self) {
+        wipe(&mut self.private_key);
+    }
+}
+
+impl fmt::Debug for TokenGenerator {
+    /// Shows the settings; the key is left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GenerateError::HostCount(n) => write!(
-                f,
-                "a connect token lists 1 to {NETCODE_MAX_SERVERS_PER_CONNECT} server addresses, not {n}"
-            ),
-            GenerateError::InvalidAddress(a) => {
-                write!(f, "{a:?} is not a server address; write it as ip:port, e.g. 127.0.0.1:40000 or [::1]:40000")
-            }
-            GenerateError::Encrypt => write!(f, "encrypting the private part of the token failed"),
-            GenerateError::Init => write!(f, "libsodium failed to initialize"),
-            GenerateError::InvalidLifetime => write!(
-                f,
-                "a connect token must expire after it is made, and within the clock's range: \
-                 give it a lifetime of a few seconds to minutes"
-            ),
-            GenerateError::InvalidTimeout(seconds) => write!(
-                f,
-                "a connect token's timeout is 1 to 2^31 - 1 seconds, not {seconds} (5 is the reference's)"
-            ),
-        }
+        f.debug_struct("TokenGenerator")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
-impl fmt::Display for DecodeError {
+/// Overwrites key material in a way the compiler cannot drop as a dead store.
+pub(crate) fn wipe(bytes: &mut [u8]) {
+    for byte in bytes.iter_mut() {
+        // SAFETY: `byte` is a valid, aligned, exclusive reference.
+        unsafe { std::ptr::write_volatile(byte, 0) };
+    }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Encrypts `private` into `token` (whose public fields are set) and has the C write the
+/// token; the public part lists the private part's servers and keys.
+pub(crate) fn seal(
+    private: &raw::netcode_sys_connect_token_private,
+    private_key: &[u8; NETCODE_KEY_BYTES],
+    mut token: raw::netcode_sys_connect_token,
+) -> Result<Token> {
+    token.num_server_addresses = private.num_server_addresses;
+    token.server_addresses = private.server_addresses;
+    token.client_to_server_key = private.client_to_server_key;
+    token.server_to_client_key = private.server_to_client_key;
+    // SAFETY: both structs are valid and initialized; the key is 32 bytes. The shim checks the
+    // address count and types before netcode.c sees them.
+    let encrypted = unsafe {
+        raw::netcode_sys_encrypt_connect_token_private(private, private_key.as_ptr(), &mut token)
+    };
+    if encrypted != 1 {
+        return Err(Error::InvalidToken(
+            "its private part could not be written (no server address, or one of no known type)",
+        ));
+    }
+    Token::from_raw(&token)
+}
+
+/// A connect token, as the reference writes it: [`NETCODE_CONNECT_TOKEN_BYTES`] bytes a player
+/// gets from the backend and gives to [`NetcodeClient::connect`](crate::NetcodeClient::connect).
+/// Made by [`TokenGenerator::generate`], or read with [`Token::from_bytes`]; either way the C
+/// wrote or read the bytes and the fields below are what it found in them.
+#[derive(Clone)]
+pub struct Token {
+    bytes: [u8; NETCODE_CONNECT_TOKEN_BYTES],
+    protocol_id: u64,
+    create_timestamp: u64,
+    expire_timestamp: u64,
+    sequence: u64,
+    timeout_seconds: u32,
+    servers: ServerAddresses,
+}
+
+impl Token {
+    /// Reads a token in the reference's format (exactly [`NETCODE_CONNECT_TOKEN_BYTES`] bytes),
+    /// as the C reads it; [`Error::InvalidToken`] says what is wrong with one it cannot use.
+    ///
+    /// ```
+    /// # let generator = netcode::TokenGenerator::new(netcode::TokenSettings::new(1, netcode::ServerAddresses::one("127.0.0.1:40000".parse().unwrap())), &[0; 32]).unwrap();
+    /// let token = generator.generate(42, &[0; 256])?;
+    /// let received = netcode::Token::from_bytes(token.as_bytes())?;
+    /// assert_eq!(received.servers(), token.servers());
+    /// assert!(netcode::Token::from_bytes(&token.as_bytes()[..100]).is_err());
+    /// # Ok::<(), netcode::Error>(())
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Result<Token> {
+        if bytes.len() != NETCODE_CONNECT_TOKEN_BYTES {
+            return Err(Error::InvalidToken(
+                "it is not 2048 bytes long (the reference's connect token length)",
+            ));
+        }
+        let token = read_raw(bytes)?;
+        let mut owned = [0; NETCODE_CONNECT_TOKEN_BYTES];
+        owned.copy_from_slice(bytes);
+        Token::new(owned, &token)
+    }
+
+    /// Has the C write `token`, and keeps the bytes with the fields they hold.
+    pub(crate) fn from_raw(token: &raw::netcode_sys_connect_token) -> Result<Token> {
+        let mut bytes = [0; NETCODE_CONNECT_TOKEN_BYTES];
+        // SAFETY: a valid struct and a 2048-byte buffer; the shim checks count and types.
+        if unsafe { raw::netcode_sys_write_connect_token(token, bytes.as_mut_ptr()) } != 1 {
+            return Err(Error::InvalidToken(
+                "it lists no server address, more than 32, or one of no known type",
+            ));
+        }
+        Token::new(bytes, token)
+    }
+
+    fn new(
+        bytes: [u8; NETCODE_CONNECT_TOKEN_BYTES],
+        token: &raw::netcode_sys_connect_token,
+    ) -> Result<Token> {
+        let servers =
+            ServerAddresses::from_raw(token.num_server_addresses, &token.server_addresses).ok_or(
+                Error::InvalidToken("it lists no server address, or more than 32"),
+            )?;
+        let timeout_seconds = u32::try_from(token.timeout_seconds)
+            .ok()
+            .filter(|&t| t > 0)
+            .ok_or(Error::InvalidToken(
+                "its timeout is 0 or negative, so a client would time out at once",
+            ))?;
+        if token.create_timestamp > token.expire_timestamp {
+            return Err(Error::InvalidToken("it expires before it was created"));
+        }
+        Ok(Token {
+            bytes,
+            protocol_id: token.protocol_id,
+            create_timestamp: token.create_timestamp,
+            expire_timestamp: token.expire_timestamp,
+            sequence: token.sequence,
+            timeout_seconds,
+            servers,
+        })
+    }
+
+    /// The token's bytes, to send to the player.
+    pub fn as_bytes(&self) -> &[u8; NETCODE_CONNECT_TOKEN_BYTES] {
+        &self.bytes
+    }
+
+    /// The protocol id of the servers that accept it.
+    pub fn protocol_id(&self) -> u64 {
+        self.protocol_id
+    }
+
+    /// When it was made, in seconds since the Unix epoch.
+    pub fn create_timestamp(&self) -> u64 {
+        self.create_timestamp
+    }
+
+    /// When it expires, in seconds since the Unix epoch. A client counts the lifetime
+    /// (`expire_timestamp - create_timestamp`) from when it starts connecting.
+    pub fn expire_timestamp(&self) -> u64 {
+        self.expire_timestamp
+    }
+
+    /// The nonce its private part is encrypted under (random for every token made here).
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// Seconds without a packet after which the client gives up.
+    pub fn timeout_seconds(&self) -> u32 {
+        self.timeout_seconds
+    }
+
+    /// The servers, in the order a client tries them.
+    pub fn servers(&self) -> &ServerAddresses {
+        &self.servers
+    }
+
+    /// The MAC of the private part: what tells tokens apart.
+    pub(crate) fn mac(&self) -> [u8; 16] {
+        let end = PRIVATE_DATA_OFFSET + NETCODE_CONNECT_TOKEN_PRIVATE_BYTES;
+        let mut mac = [0; 16];
+        mac.copy_from_slice(&self.bytes[end - 16..end]);
+        mac
+    }
+
+    /// The token as the C's struct.
+    pub(crate) fn to_raw(&self) -> Result<raw::netcode_sys_connect_token> {
+        read_raw(&self.bytes)
+    }
+
+    /// Decrypts the private part with the servers' `private_key`: what a server learns from
+    /// the token. [`Error::TokenDoesNotDecrypt`] if the key (or the protocol id the token was
+    /// made for) is not the one it was made with, or the token was altered.
+    pub fn decode(&self, private_key: &[u8; NETCODE_KEY_BYTES]) -> Result<TokenPrivate> {
+        ensure_init()?;
+        let token = self.to_raw()?;
+        let mut private = raw::netcode_sys_connect_token_private::default();
+        // SAFETY: valid structs and a 32-byte key; the shim copies the private data before
+        // decrypting it in place.
+        let ok = unsafe {
+            raw::netcode_sys_decrypt_connect_token_private(
+                &token,
+                private_key.as_ptr(),
+                &mut private,
+            )
+        };
+        let servers =
+            ServerAddresses::from_raw(private.num_server_addresses, &private.server_addresses);
+        let decoded = match (ok, servers) {
+            (1, Some(servers)) => Ok(TokenPrivate {
+                client_id: private.client_id,
+                servers,
+                client_to_server_key: private.client_to_server_key,
+                server_to_client_key: private.server_to_client_key,
+                user_data: private.user_data,
+            }),
+            _ => Err(Error::TokenDoesNotDecrypt),
+        };
+        wipe(&mut private.client_to_server_key);
+        wipe(&mut private.server_to_client_key);
+        decoded
+    }
+}
+
+/// Where the private part starts: after the version info and four 64-bit fields.
+const PRIVATE_DATA_OFFSET: usize = 13 + 4 * 8;
+
+fn read_raw(bytes: &[u8]) -> Result<raw::netcode_sys_connect_token> {
+    let mut token = raw::netcode_sys_connect_token::default();
+    // SAFETY: the pointer and length describe `bytes`; the C reads at most that many (it
+    // refuses any length but 2048) and writes only `token`.
+    let ok = unsafe {
+        raw::netcode_sys_read_connect_token(bytes.as_ptr(), bytes.len() as i32, &mut token)
+    };
+    if ok != 1 {
+        return Err(Error::InvalidToken(
+            "the C cannot read it (not NETCODE 1.00, created after it expires, or no, too many \
+             or unknown server addresses)",
+        ));
+    }
+    Ok(token)
+}
+
+impl PartialEq for Token {
+    /// Tokens are equal when their bytes are.
+    fn eq(&self, other: &Token) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for Token {}
+
+impl fmt::Debug for Token {
+    /// Shows the public fields; keys and the private part are left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::InvalidPrivateKey => write!(
-                f,
-                "the private part did not decrypt: wrong private key, or the token was altered"
-            ),
-            DecodeError::InvalidVersion => {
-                write!(f, "not a netcode.io 1.00 connect token (bad version info)")
-            }
-            DecodeError::GenericIO(err) => write!(f, "cannot read the connect token: {err}"),
-            DecodeError::Invalid(what) => write!(f, "malformed connect token: {what}"),
-            DecodeError::Init => write!(f, "libsodium failed to initialize"),
-        }
+        f.debug_struct("Token")
+            .field("protocol_id", &self.protocol_id)
+            .field("create_timestamp", &self.create_timestamp)
+            .field("expire_timestamp", &self.expire_timestamp)
+            .field("sequence", &self.sequence)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("servers", &self.servers)
+            .finish_non_exhaustive()
     }
 }
 
-impl std::error::Error for GenerateError {}
+/// The decrypted private part of a [`Token`]: what the server learns about the client.
+#[derive(Clone)]
+pub struct TokenPrivate {
+    /// The client's id.
+    pub client_id: u64,
+    /// The servers the token is valid for (a server accepts it only if it is among them).
+    pub servers: ServerAddresses,
+    /// The key the client encrypts its packets with.
+    pub client_to_server_key: [u8; NETCODE_KEY_BYTES],
+    /// The key the server encrypts its packets to the client with.
+    pub server_to_client_key: [u8; NETCODE_KEY_BYTES],
+    /// The data for the server about this client, given when the token was made.
+    pub user_data: [u8; NETCODE_USER_DATA_BYTES],
+}
 
-impl std::error::Error for DecodeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            DecodeError::GenericIO(err) => Some(err),
-            _ => None,
-        }
+impl fmt::Debug for TokenPrivate {
+    /// Shows the client id and servers; keys and user data are left out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPrivate")
+            .field("client_id", &self.client_id)
+            .field("servers", &self.servers)
+            .finish_non_exhaustive()
     }
 }
 
@@ -265,457 +536,9 @@ pub fn generate_key() -> [u8; NETCODE_KEY_BYTES] {
     key
 }
 
-fn now_utc() -> u64 {
+/// Seconds since the Unix epoch (0 for a clock set before it).
+pub(crate) fn now_utc() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-impl ConnectToken {
-    /// Generates a token for `hosts` (1 to [`NETCODE_MAX_SERVERS_PER_CONNECT`] servers, tried in
-    /// order), valid for `expire_sec` seconds from now, whose private part is encrypted with
-    /// the servers' `private_key`. `user_data` reaches the server with the connection; `None`
-    /// fills it with random bytes, as the reference does.
-    ///
-    /// `sequence` is the nonce of the private part's encryption, and **must never repeat under
-    /// one key**, across restarts and across every backend that holds the key: two tokens with
-    /// one sequence give away each other's session keys and client id to whoever holds one of
-    /// them, and two of an attacker's own tokens with one sequence let it forge tokens for any
-    /// client id (SECURITY.md). Counters restart; draw it at random (64 random bits repeat by
-    /// chance about once in 5 billion tokens; one in a million after 6 million) and rotate the
-    /// key well before that. [`NetcodeServer::generate_token`](crate::NetcodeServer::generate_token)
-    /// does so.
-    pub fn generate<H>(
-        hosts: H,
-        private_key: &[u8; NETCODE_KEY_BYTES],
-        expire_sec: usize,
-        sequence: u64,
-        protocol: u64,
-        client_id: u64,
-        user_data: Option<&[u8; NETCODE_USER_DATA_BYTES]>,
-    ) -> Result<ConnectToken, GenerateError>
-    where
-        H: ExactSizeIterator<Item = SocketAddr>,
-    {
-        let count = hosts.len();
-        if count == 0 || count > NETCODE_MAX_SERVERS_PER_CONNECT {
-            return Err(GenerateError::HostCount(count));
-        }
-        ensure_init().map_err(|_| GenerateError::Init)?;
-        let mut private = PrivateData {
-            client_id,
-            hosts: HostList {
-                hosts: hosts.collect(),
-            },
-            client_to_server_key: [0; NETCODE_KEY_BYTES],
-            server_to_client_key: [0; NETCODE_KEY_BYTES],
-            user_data: [0; NETCODE_USER_DATA_BYTES],
-        };
-        random_bytes(&mut private.client_to_server_key);
-        random_bytes(&mut private.server_to_client_key);
-        match user_data {
-            Some(data) => private.user_data = *data,
-            None => random_bytes(&mut private.user_data),
-        }
-        let create_utc = now_utc();
-        let expire_utc = u64::try_from(expire_sec)
-            .ok()
-            .and_then(|seconds| create_utc.checked_add(seconds))
-            .ok_or(GenerateError::InvalidLifetime)?;
-        Self::with_private_data(
-            &private,
-            private_key,
-            protocol,
-            create_utc,
-            expire_utc,
-            sequence,
-            NETCODE_TIMEOUT_SECONDS,
-        )
-    }
-
-    /// Builds a token around a private part you filled in, with the timestamps and sequence
-    /// you choose: for backends that pick their own keys, and for reproducible tokens. The
-    /// public part lists the private part's hosts and keys. Same input, same bytes.
-    ///
-    /// ```
-    /// use netcode::{ConnectToken, HostList, PrivateData};
-    ///
-    /// let private = PrivateData {
-    ///     client_id: 7,
-    ///     hosts: HostList::new(["127.0.0.1:40000".parse().unwrap()].into_iter()),
-    ///     client_to_server_key: [1; 32],
-    ///     server_to_client_key: [2; 32],
-    ///     user_data: [3; 256],
-    /// };
-    /// let key = [9; 32];
-    /// let a = ConnectToken::with_private_data(&private, &key, 0x55, 1_700_000_000, 1_700_000_030, 0, 5).unwrap();
-    /// let b = ConnectToken::with_private_data(&private, &key, 0x55, 1_700_000_000, 1_700_000_030, 0, 5).unwrap();
-    /// assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
-    /// ```
-    pub fn with_private_data(
-        private: &PrivateData,
-        private_key: &[u8; NETCODE_KEY_BYTES],
-        protocol: u64,
-        create_utc: u64,
-        expire_utc: u64,
-        sequence: u64,
-        timeout_sec: u32,
-    ) -> Result<ConnectToken, GenerateError> {
-        let count = private.hosts.len();
-        if count == 0 || count > NETCODE_MAX_SERVERS_PER_CONNECT {
-            return Err(GenerateError::HostCount(count));
-        }
-        if create_utc > expire_utc {
-            return Err(GenerateError::InvalidLifetime);
-        }
-        if timeout_sec == 0 || i32::try_from(timeout_sec).is_err() {
-            return Err(GenerateError::InvalidTimeout(timeout_sec));
-        }
-        ensure_init().map_err(|_| GenerateError::Init)?;
-        let mut raw_private = raw::netcode_sys_connect_token_private {
-            client_id: private.client_id,
-            num_server_addresses: count as i32,
-            client_to_server_key: private.client_to_server_key,
-            server_to_client_key: private.server_to_client_key,
-            user_data: private.user_data,
-            ..Default::default()
-        };
-        for (slot, host) in raw_private
-            .server_addresses
-            .iter_mut()
-            .zip(private.hosts.get())
-        {
-            *slot = address::to_raw(&host);
-        }
-        let mut token = raw::netcode_sys_connect_token {
-            protocol_id: protocol,
-            create_timestamp: create_utc,
-            expire_timestamp: expire_utc,
-            sequence,
-            ..Default::default()
-        };
-        // SAFETY: both structs are valid and initialized; the key is 32 bytes. The shim checks
-        // the address count and types before netcode.c sees them.
-        let encrypted = unsafe {
-            raw::netcode_sys_encrypt_connect_token_private(
-                &raw_private,
-                private_key.as_ptr(),
-                &mut token,
-            )
-        };
-        if encrypted != 1 {
-            return Err(GenerateError::Encrypt);
-        }
-        Ok(ConnectToken {
-            protocol,
-            create_utc,
-            expire_utc,
-            sequence,
-            private_data: token.private_data,
-            hosts: private.hosts.clone(),
-            client_to_server_key: private.client_to_server_key,
-            server_to_client_key: private.server_to_client_key,
-            timeout_sec,
-        })
-    }
-
-    /// [`generate`](ConnectToken::generate) with the server addresses as strings
-    /// (`"127.0.0.1:40000"`, `"[::1]:40000"`).
-    pub fn generate_with_string<H, I>(
-        hosts: H,
-        private_key: &[u8; NETCODE_KEY_BYTES],
-        expire_sec: usize,
-        sequence: u64,
-        protocol: u64,
-        client_id: u64,
-        user_data: Option<&[u8; NETCODE_USER_DATA_BYTES]>,
-    ) -> Result<ConnectToken, GenerateError>
-    where
-        H: ExactSizeIterator<Item = I>,
-        I: Into<String>,
-    {
-        let count = hosts.len();
-        if count == 0 || count > NETCODE_MAX_SERVERS_PER_CONNECT {
-            return Err(GenerateError::HostCount(count));
-        }
-        let parsed = hosts
-            .map(|host| {
-                let text: String = host.into();
-                text.trim()
-                    .parse::<SocketAddr>()
-                    .map_err(|_| GenerateError::InvalidAddress(text))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Self::generate(
-            parsed.into_iter(),
-            private_key,
-            expire_sec,
-            sequence,
-            protocol,
-            client_id,
-            user_data,
-        )
-    }
-
-    /// Decrypts the private part with the servers' `private_key`.
-    pub fn decode(
-        &mut self,
-        private_key: &[u8; NETCODE_KEY_BYTES],
-    ) -> Result<PrivateData, DecodeError> {
-        ensure_init().map_err(|_| DecodeError::Init)?;
-        let token = self.to_raw().map_err(DecodeError::Invalid)?;
-        let mut private = raw::netcode_sys_connect_token_private::default();
-        // SAFETY: valid structs and a 32-byte key; the shim copies the private data before
-        // decrypting it in place.
-        let ok = unsafe {
-            raw::netcode_sys_decrypt_connect_token_private(
-                &token,
-                private_key.as_ptr(),
-                &mut private,
-            )
-        };
-        if ok != 1 {
-            return Err(DecodeError::InvalidPrivateKey);
-        }
-        let count = private
-            .num_server_addresses
-            .clamp(0, NETCODE_MAX_SERVERS_PER_CONNECT as i32) as usize;
-        let hosts = private.server_addresses[..count]
-            .iter()
-            .filter_map(address::from_raw)
-            .collect();
-        Ok(PrivateData {
-            client_id: private.client_id,
-            hosts: HostList { hosts },
-            client_to_server_key: private.client_to_server_key,
-            server_to_client_key: private.server_to_client_key,
-            user_data: private.user_data,
-        })
-    }
-
-    /// Writes the token in the reference's format: [`NETCODE_CONNECT_TOKEN_BYTES`] bytes.
-    /// Fails with `InvalidInput` if the token lists no server or more than the reference allows.
-    pub fn write<W: io::Write>(&self, out: &mut W) -> Result<(), io::Error> {
-        let bytes = self
-            .to_bytes()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        out.write_all(&bytes)
-    }
-
-    /// The token in the reference's format, as [`write`](ConnectToken::write) writes it.
-    pub fn to_bytes(&self) -> Result<[u8; NETCODE_CONNECT_TOKEN_BYTES], Error> {
-        let token = self.to_raw().map_err(Error::InvalidToken)?;
-        let mut bytes = [0; NETCODE_CONNECT_TOKEN_BYTES];
-        // SAFETY: a valid struct and a 2048-byte buffer; the shim checks count and types.
-        if unsafe { raw::netcode_sys_write_connect_token(&token, bytes.as_mut_ptr()) } != 1 {
-            return Err(Error::InvalidToken("a server address of no known type"));
-        }
-        Ok(bytes)
-    }
-
-    /// Reads a token: the reference's 2048-byte format, or the shorter one netcode 0.3.1
-    /// wrote (which must then be the last thing in `source`: a reference token is followed by
-    /// zero padding, and this reads as far as that padding would go).
-    pub fn read<R: io::Read>(source: &mut R) -> Result<ConnectToken, DecodeError> {
-        let mut reader = TokenReader {
-            source,
-            consumed: 0,
-        };
-        let version: [u8; 13] = reader.array()?;
-        if &version != VERSION_INFO {
-            return Err(DecodeError::InvalidVersion);
-        }
-        let protocol = reader.u64()?;
-        let create_utc = reader.u64()?;
-        let expire_utc = reader.u64()?;
-        let sequence = reader.u64()?;
-        let private_data = reader.array()?;
-        let count = reader.u32()? as usize;
-        if count == 0 || count > NETCODE_MAX_SERVERS_PER_CONNECT {
-            return Err(DecodeError::Invalid(
-                "it lists no server address, or more than 32",
-            ));
-        }
-        let mut hosts = Vec::with_capacity(count);
-        for _ in 0..count {
-            hosts.push(match reader.u8()? {
-                ADDRESS_IPV4 => RawHost::V4(reader.array()?, reader.u16()?),
-                ADDRESS_IPV6 => RawHost::V6(reader.array()?, reader.u16()?),
-                _ => return Err(DecodeError::Invalid("a server address of unknown type")),
-            });
-        }
-        let client_to_server_key = reader.array()?;
-        let server_to_client_key = reader.array()?;
-        let timeout_sec = reader.u32()?;
-        if create_utc > expire_utc {
-            return Err(DecodeError::Invalid("it expires before it was created"));
-        }
-        let format = reader.padding()?;
-        Ok(ConnectToken {
-            protocol,
-            create_utc,
-            expire_utc,
-            sequence,
-            private_data,
-            hosts: HostList {
-                hosts: hosts.into_iter().map(|h| h.address(format)).collect(),
-            },
-            client_to_server_key,
-            server_to_client_key,
-            timeout_sec,
-        })
-    }
-
-    /// Reads a token from bytes, as [`read`](ConnectToken::read) does.
-    pub fn from_bytes(mut bytes: &[u8]) -> Result<ConnectToken, DecodeError> {
-        Self::read(&mut bytes)
-    }
-
-    /// The token as the shim takes it, or what is wrong with it: a token the C would refuse
-    /// (no or too many servers, created after it expires), or whose timeout the C's `int` would
-    /// turn into one that times out at once (0, or 2^31 seconds and more).
-    fn to_raw(&self) -> Result<raw::netcode_sys_connect_token, &'static str> {
-        let count = self.hosts.len();
-        if count == 0 || count > NETCODE_MAX_SERVERS_PER_CONNECT {
-            return Err("it lists no server address, or more than 32");
-        }
-        if self.timeout_sec == 0 || i32::try_from(self.timeout_sec).is_err() {
-            return Err("its timeout is 0 or 2^31 seconds or more");
-        }
-        if self.create_utc > self.expire_utc {
-            return Err("it expires before it was created");
-        }
-        let mut token = raw::netcode_sys_connect_token {
-            protocol_id: self.protocol,
-            create_timestamp: self.create_utc,
-            expire_timestamp: self.expire_utc,
-            sequence: self.sequence,
-            private_data: self.private_data,
-            num_server_addresses: count as i32,
-            client_to_server_key: self.client_to_server_key,
-            server_to_client_key: self.server_to_client_key,
-            // Checked above to fit the C's int.
-            timeout_seconds: self.timeout_sec as i32,
-            ..Default::default()
-        };
-        for (slot, host) in token.server_addresses.iter_mut().zip(&self.hosts.hosts) {
-            *slot = address::to_raw(host);
-        }
-        Ok(token)
-    }
-}
-
-impl fmt::Debug for ConnectToken {
-    /// Shows the public fields; keys and the private part are left out.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectToken")
-            .field("protocol", &self.protocol)
-            .field("create_utc", &self.create_utc)
-            .field("expire_utc", &self.expire_utc)
-            .field("sequence", &self.sequence)
-            .field("hosts", &self.hosts)
-            .field("timeout_sec", &self.timeout_sec)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for PrivateData {
-    /// Shows the client id and hosts; keys and user data are left out.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrivateData")
-            .field("client_id", &self.client_id)
-            .field("hosts", &self.hosts)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Which writer made a token, told by its length.
-#[derive(Clone, Copy)]
-enum Format {
-    /// The reference: 2048 bytes, IPv6 addresses as eight little-endian 16-bit groups.
-    Reference,
-    /// netcode 0.3.1: no padding, IPv6 addresses as their 16 octets in network order.
-    Netcode031,
-}
-
-enum RawHost {
-    V4([u8; 4], u16),
-    V6([u8; 16], u16),
-}
-
-impl RawHost {
-    fn address(&self, format: Format) -> SocketAddr {
-        match *self {
-            RawHost::V4(octets, port) => SocketAddr::from((Ipv4Addr::from(octets), port)),
-            RawHost::V6(bytes, port) => {
-                let ip = match format {
-                    Format::Netcode031 => Ipv6Addr::from(bytes),
-                    Format::Reference => {
-                        let mut groups = [0u16; 8];
-                        for (group, pair) in groups.iter_mut().zip(bytes.chunks_exact(2)) {
-                            *group = u16::from_le_bytes([pair[0], pair[1]]);
-                        }
-                        Ipv6Addr::from(groups)
-                    }
-                };
-                SocketAddr::from((ip, port))
-            }
-        }
-    }
-}
-
-/// Reads little-endian fields and counts the bytes taken.
-struct TokenReader<'a, R> {
-    source: &'a mut R,
-    consumed: usize,
-}
-
-impl<R: io::Read> TokenReader<'_, R> {
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let mut bytes = [0; N];
-        self.source.read_exact(&mut bytes)?;
-        self.consumed += N;
-        Ok(bytes)
-    }
-
-    fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn u16(&mut self) -> Result<u16, DecodeError> {
-        Ok(u16::from_le_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Result<u32, DecodeError> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-
-    fn u64(&mut self) -> Result<u64, DecodeError> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-
-    /// After the fields: the zero padding of a reference token, or nothing (0.3.1).
-    fn padding(&mut self) -> Result<Format, DecodeError> {
-        let expected = NETCODE_CONNECT_TOKEN_BYTES - self.consumed;
-        let mut padding = [0u8; NETCODE_CONNECT_TOKEN_BYTES];
-        let mut read = 0;
-        while read < expected {
-            match self.source.read(&mut padding[read..expected]) {
-                Ok(0) => break,
-                Ok(n) => read += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        match read {
-            0 => Ok(Format::Netcode031),
-            n if n == expected && padding[..n].iter().all(|&b| b == 0) => Ok(Format::Reference),
-            n if n == expected => Err(DecodeError::Invalid(
-                "the bytes after its fields are not zero",
-            )),
-            _ => Err(DecodeError::Invalid(
-                "it is shorter than 2048 bytes but longer than its fields",
-            )),
-        }
-    }
 }

@@ -130,7 +130,18 @@ scenario!(full_server_denies_the_next_client, |new: fn(
 
 scenario!(expired_token, |new: fn(usize) -> Session| {
     let mut s = new(1);
-    let token = s.server.generate_token(0, 1, None).unwrap();
+    // A lifetime of 0 s: the token generator refuses it, 0.3.1's `generate` does not.
+    let expired = netcode::ConnectToken::generate(
+        [s.server.public_address()].into_iter(),
+        &s.key,
+        0,
+        7,
+        PROTOCOL_ID,
+        1,
+        None,
+    )
+    .unwrap();
+    let token = netcode::Token::try_from(&expired).unwrap();
     let c = s.new_client();
     s.clients[c].connect(&token).unwrap();
     assert_eq!(
@@ -335,32 +346,54 @@ fn simulated_addresses_need_a_port() {
     );
 }
 
-/// Tokens the C would refuse or misread are refused by `connect` with what is wrong: one that
-/// expires before it was created (the C's `InvalidConnectToken`), and timeouts of 0 or 2^31
-/// seconds and more (the C's `int` made a client that timed out at once).
+/// Tokens the C would refuse or misread cannot become a `Token`, so `connect` never sees them:
+/// one that expires before it was created (the C's `InvalidConnectToken`), and timeouts of 0
+/// or 2^31 seconds and more (the C's `int` made a client that timed out at once); and such
+/// tokens cannot be made.
 #[test]
-fn unusable_tokens_are_refused_by_connect() {
+fn unusable_tokens_are_refused() {
     let mut s = Session::simulated(1, 0.0, 0.0, 0.0, 0.0);
-    let c = s.new_client();
-    let mut token = s.token(1, None);
-    token.create_utc = token.expire_utc + 1;
-    let err = s.clients[c].connect(&token).unwrap_err();
+    let token = s.token(1, None);
+    let mut backwards = netcode::ConnectToken::from(&token);
+    backwards.create_utc = backwards.expire_utc + 1;
+    let err = netcode::Token::try_from(&backwards).unwrap_err();
     assert!(
         err.to_string().contains("expires before it was created"),
         "{err}"
     );
     for timeout in [0, 1 << 31, u32::MAX] {
-        let mut token = s.token(1, None);
-        token.timeout_sec = timeout;
-        let err = s.clients[c].connect(&token).unwrap_err();
+        let mut bad = netcode::ConnectToken::from(&token);
+        bad.timeout_sec = timeout;
+        let err = netcode::Token::try_from(&bad).unwrap_err();
         assert!(
-            matches!(err, netcode::Error::InvalidToken(_)),
+            matches!(err, netcode::Error::InvalidToken(what) if what.contains("timeout")),
             "{timeout}: {err}"
         );
+        // The same bytes, as a player could send them, are refused by the reader.
+        // The timeout follows the private part, the address count, the addresses and the keys.
+        let addresses: usize = (token.servers().into_iter())
+            .map(|a| if a.is_ipv4() { 1 + 4 + 2 } else { 1 + 16 + 2 })
+            .sum();
+        let at = 13 + 4 * 8 + 1024 + 4 + addresses + 2 * 32;
+        let mut bytes = *token.as_bytes();
+        assert_eq!(bytes[at..at + 4], 5u32.to_le_bytes());
+        bytes[at..at + 4].copy_from_slice(&timeout.to_le_bytes());
+        let err = netcode::Token::from_bytes(&bytes).unwrap_err();
+        assert!(err.to_string().contains("timeout"), "{timeout}: {err}");
     }
-    assert_eq!(s.clients[c].state(), ConnectionState::Disconnected);
     // And such tokens cannot be made.
-    let private = s.token(1, None).decode(&s.key).unwrap();
+    let settings = || s.server.token_settings();
+    for bad in [
+        settings().expire_seconds(0),
+        settings().timeout_seconds(0),
+        settings().timeout_seconds(1 << 31),
+    ] {
+        assert!(matches!(
+            netcode::TokenGenerator::new(bad, &s.key),
+            Err(netcode::Error::InvalidTokenSetting(_))
+        ));
+    }
+    let private = netcode::ConnectToken::from(&token).decode(&s.key).unwrap();
     for (create, expire, timeout) in [(10, 5, 5), (0, 10, 0), (0, 10, 1 << 31)] {
         assert!(netcode::ConnectToken::with_private_data(
             &private,

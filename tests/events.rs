@@ -41,7 +41,7 @@ impl Sim {
     fn client(&mut self, port: u16, client_id: u64) -> NetcodeClient {
         let mut client =
             NetcodeClient::with_simulator(&self.simulator, addr(&format!("[::1]:{port}"))).unwrap();
-        let token = self.server.generate_token(30, client_id, None).unwrap();
+        let token = self.server.generate_token(client_id, &[0; 256]).unwrap();
         client.connect(&token).unwrap();
         client
     }

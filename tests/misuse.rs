@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use netcode::{
     ConnectToken, ConnectionState, Error, NetcodeClient, NetcodeServer, NetworkSimulator,
-    ServerConfig, Session, UdpServer, NETCODE_MAX_PAYLOAD_SIZE,
+    ServerConfig, Session, Token, UdpServer, NETCODE_MAX_PAYLOAD_SIZE,
 };
 use proptest::prelude::*;
 
@@ -25,7 +25,7 @@ fn connected_pair() -> (NetworkSimulator, NetcodeServer, NetcodeClient) {
     let mut client =
         NetcodeClient::with_simulator(&simulator, "[::1]:50000".parse().unwrap()).unwrap();
     client
-        .connect(&server.generate_token(30, 1, None).unwrap())
+        .connect(&server.generate_token(1, &[0; 256]).unwrap())
         .unwrap();
     let mut time = 0.0;
     while client.state() != ConnectionState::Connected {
@@ -225,7 +225,7 @@ proptest! {
                 Op::ServerDisconnect(i) => { if let Some(session) = pick(i) { let _ = server.disconnect(session); } }
                 Op::ClientDisconnect => client.disconnect(),
                 Op::Reconnect => {
-                    let token = server.generate_token(30, 1, None).unwrap();
+                    let token = server.generate_token(1, &[0; 256]).unwrap();
                     client.connect(&token).unwrap();
                 }
                 Op::Raw(datagram, to_server) => {
@@ -245,6 +245,10 @@ proptest! {
             let _ = token.to_bytes();
             let _ = token.decode(&[0; 32]);
         }
+        if let Ok(token) = Token::from_bytes(&bytes) {
+            prop_assert_eq!(&token.as_bytes()[..], &bytes[..]);
+            let _ = token.decode(&[0; 32]);
+        }
     }
 
     /// A valid token with random bytes changed: never a panic, and a changed token never
@@ -259,6 +263,12 @@ proptest! {
             bytes[at] = value;
         }
         if let Ok(mut read) = ConnectToken::from_bytes(&bytes) {
+            if let Ok(private) = read.decode(&key) {
+                prop_assert_eq!(private.client_id, original.client_id);
+                prop_assert_eq!(private.user_data, original.user_data);
+            }
+        }
+        if let Ok(read) = Token::from_bytes(&bytes) {
             if let Ok(private) = read.decode(&key) {
                 prop_assert_eq!(private.client_id, original.client_id);
                 prop_assert_eq!(private.user_data, original.user_data);
@@ -282,11 +292,14 @@ proptest! {
         token.expire_utc = expire;
         let simulator = NetworkSimulator::new().unwrap();
         let mut client = NetcodeClient::with_simulator(&simulator, "[::1]:50000".parse().unwrap()).unwrap();
-        let result = client.connect(&token);
+        let result = Token::try_from(&token);
         // HostList::new keeps the first 32 addresses; none is an error, and so are a timeout
         // the C's int cannot hold (or 0) and a token that expires before it was made.
         let usable = hosts >= 1 && timeout >= 1 && i32::try_from(timeout).is_ok() && create <= expire;
         prop_assert_eq!(result.is_ok(), usable);
+        if let Ok(token) = result {
+            prop_assert!(client.connect(&token).is_ok());
+        }
         for step in 0..3 {
             simulator.update(f64::from(step));
             client.update(f64::from(step));
@@ -322,8 +335,8 @@ fn silent_mistakes_are_errors() {
         .public_address("127.0.0.1:40000".parse().unwrap());
     assert!(NetcodeServer::new(config).is_ok());
 
-    let mut server = NetcodeServer::new(config_at("[::1]:0")).unwrap();
-    let token = server.generate_token(30, 1, None).unwrap();
+    let server = NetcodeServer::new(config_at("[::1]:0")).unwrap();
+    let token = server.generate_token(1, &[0; 256]).unwrap();
     let mut v4 = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
     let err = v4.connect(&token).unwrap_err();
     assert!(matches!(err, Error::AddressFamilyMismatch { .. }), "{err}");

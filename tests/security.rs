@@ -59,7 +59,7 @@ fn no_amplification() {
     let mut server =
         NetcodeServer::new(ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key).max_clients(1))
             .unwrap();
-    let token = server.generate_token(30, 1, None).unwrap();
+    let token = netcode::ConnectToken::from(&server.generate_token(1, &[0; 256]).unwrap());
     let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
     attacker
         .set_read_timeout(Some(Duration::from_millis(50)))
@@ -142,11 +142,11 @@ fn token_sequences_never_repeat_across_servers() {
     let mut sequences = std::collections::HashSet::new();
     for _restart in 0..4 {
         let config = ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key);
-        let mut server = NetcodeServer::new(config).unwrap();
+        let server = NetcodeServer::new(config).unwrap();
         let mut old_api = netcode::UdpServer::new("127.0.0.1:0", 4, PROTOCOL_ID, &key).unwrap();
         for id in 0..8 {
             let tokens = [
-                server.generate_token(30, id, None).unwrap(),
+                netcode::ConnectToken::from(&server.generate_token(id, &[0; 256]).unwrap()),
                 old_api.generate_token(30, id, None).unwrap(),
             ];
             for token in tokens {

@@ -41,7 +41,7 @@ fn concurrent_first_use_and_cross_thread_updates() {
     let simulator = NetworkSimulator::new().unwrap();
     let config = ServerConfig::new("[::1]:40000".parse().unwrap(), 5, [4; 32]).max_clients(2);
     let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
-    let token = server.generate_token(30, 1, None).unwrap();
+    let token = server.generate_token(1, &[0; 256]).unwrap();
     let mut client =
         NetcodeClient::with_simulator(&simulator, "[::1]:50000".parse().unwrap()).unwrap();
     client.connect(&token).unwrap();

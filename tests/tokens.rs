@@ -155,16 +155,39 @@ fn malformed_tokens_are_refused() {
         Err(DecodeError::Invalid(_))
     ));
 
-    let mut garbage_padding = good;
-    garbage_padding[2047] = 1;
-    assert!(ConnectToken::from_bytes(&garbage_padding).is_err());
-
     let mut expired_before_created = good;
     expired_before_created[13 + 8..13 + 16].copy_from_slice(&u64::MAX.to_le_bytes());
     assert!(matches!(
         ConnectToken::from_bytes(&expired_before_created),
         Err(DecodeError::Invalid(_))
     ));
+
+    // The idiomatic reader is the C's, and refuses the same tokens.
+    let mut bad_count = good;
+    bad_count[count_at..count_at + 4].copy_from_slice(&33u32.to_le_bytes());
+    for bad in [bad_version, bad_count, bad_type, expired_before_created] {
+        assert!(matches!(
+            netcode::Token::from_bytes(&bad),
+            Err(netcode::Error::InvalidToken(_))
+        ));
+    }
+    for cut in [0, 1, 13, 100, 1100, 1200, fields, 2047] {
+        assert!(
+            netcode::Token::from_bytes(&good[..cut]).is_err(),
+            "cut at {cut}"
+        );
+    }
+
+    // The padding is not read, by the reference C or here: a token with other bytes there
+    // is the same token.
+    let mut garbage_padding = good;
+    garbage_padding[2047] = 1;
+    assert_eq!(
+        ConnectToken::from_bytes(&garbage_padding).unwrap().hosts,
+        token.hosts
+    );
+    let read = netcode::Token::from_bytes(&garbage_padding).unwrap();
+    assert_eq!(read.servers().as_slice(), token.hosts.as_slice());
 }
 
 #[test]
@@ -202,10 +225,53 @@ fn a_token_with_no_hosts_cannot_be_written_or_used() {
         token.write(&mut sink).unwrap_err().kind(),
         std::io::ErrorKind::InvalidInput
     );
-    let mut client = netcode::NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
     assert!(matches!(
-        client.connect(&token),
+        netcode::Token::try_from(&token),
         Err(netcode::Error::InvalidToken(_))
     ));
     assert!(netcode::UdpClient::new(&token).is_err());
+}
+
+/// The idiomatic generator: settings checked once, 1 to 32 servers kept by the type, a fresh
+/// random nonce and session keys per token, and tokens that read back as the C wrote them.
+#[test]
+fn token_generator_settings_and_tokens() {
+    use netcode::{Error, ServerAddresses, Token, TokenGenerator, TokenSettings};
+
+    let many = (0..33).map(|port| std::net::SocketAddr::from(([127, 0, 0, 1], 40000 + port)));
+    assert!(matches!(
+        ServerAddresses::new(many.clone()),
+        Err(Error::ServerAddressCount(33))
+    ));
+    let servers = ServerAddresses::new(many.take(32)).unwrap();
+    let key = netcode::generate_key();
+    let settings = TokenSettings::new(0x77, servers.clone())
+        .expire_seconds(15)
+        .timeout_seconds(9);
+    let generator = TokenGenerator::new(settings, &key).unwrap();
+    let a = generator.generate(1, &[1; 256]).unwrap();
+    let b = generator.generate(1, &[1; 256]).unwrap();
+    assert_ne!(a.sequence(), b.sequence(), "a fresh nonce per token");
+    assert_ne!(a.as_bytes()[..], b.as_bytes()[..]);
+    for token in [&a, &b] {
+        assert_eq!(token.servers(), &servers);
+        assert_eq!(token.protocol_id(), 0x77);
+        assert_eq!(token.timeout_seconds(), 9);
+        assert_eq!(token.expire_timestamp() - token.create_timestamp(), 15);
+        assert_eq!(&Token::from_bytes(token.as_bytes()).unwrap(), token);
+        let private = token.decode(&key).unwrap();
+        assert_eq!((private.client_id, private.user_data), (1, [1; 256]));
+        assert_eq!(private.servers, servers);
+    }
+    let keys_a = a.decode(&key).unwrap();
+    let keys_b = b.decode(&key).unwrap();
+    assert_ne!(keys_a.client_to_server_key, keys_b.client_to_server_key);
+    assert!(matches!(
+        a.decode(&netcode::generate_key()),
+        Err(Error::TokenDoesNotDecrypt)
+    ));
+    // The 0.3.1 type converts both ways without a change of bytes.
+    let old = netcode::ConnectToken::from(&a);
+    assert_eq!(old.sequence, a.sequence());
+    assert_eq!(Token::try_from(&old).unwrap(), a);
 }

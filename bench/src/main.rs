@@ -118,7 +118,7 @@ fn run_crate(config: Config) -> Sample {
     let mut server = NetcodeServer::new(server_config).unwrap();
     let mut clients: Vec<NetcodeClient> = (0..config.clients)
         .map(|c| {
-            let token = server.generate_token(30, c as u64 + 1, None).unwrap();
+            let token = server.generate_token(c as u64 + 1, &[0; 256]).unwrap();
             let mut client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
             client.connect(&token).unwrap();
             client

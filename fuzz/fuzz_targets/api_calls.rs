@@ -45,8 +45,11 @@ fuzz_target!(|data: &[u8]| {
             }
             7 => pair.client.disconnect(),
             8 => {
-                let (expire, id) = (usize::from(input.byte()), input.u64());
-                if let Ok(token) = pair.server.generate_token(expire, id, None) {
+                let (expire, id) = (u32::from(input.byte()), input.u64());
+                let settings = pair.server.token_settings().expire_seconds(expire);
+                let made = netcode::TokenGenerator::new(settings, &netcode_fuzz::KEY)
+                    .and_then(|generator| generator.generate(id, &[0; 256]));
+                if let Ok(token) = made {
                     let _ = pair.client.connect(&token);
                 }
             }

@@ -4,16 +4,18 @@
 use std::net::SocketAddr;
 
 use netcode::{
-    ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, NetworkSimulator, ServerConfig,
+    ConnectionState, NetcodeClient, NetcodeServer, NetworkSimulator, ServerConfig, Token,
 };
 
 pub const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
+/// The server's private key.
+pub const KEY: [u8; 32] = [9; 32];
 
 pub struct Pair {
     pub simulator: NetworkSimulator,
     pub server: NetcodeServer,
     pub client: NetcodeClient,
-    pub token: ConnectToken,
+    pub token: Token,
     pub server_address: SocketAddr,
     pub client_address: SocketAddr,
     pub time: f64,
@@ -25,10 +27,10 @@ impl Pair {
         let simulator = NetworkSimulator::new().unwrap();
         let server_address: SocketAddr = "[::1]:40000".parse().unwrap();
         let client_address: SocketAddr = "[::1]:50000".parse().unwrap();
-        let config = ServerConfig::new(server_address, PROTOCOL_ID, [9; 32]).max_clients(2);
-        let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
+        let config = ServerConfig::new(server_address, PROTOCOL_ID, KEY).max_clients(2);
+        let server = NetcodeServer::with_simulator(&simulator, config).unwrap();
         let mut client = NetcodeClient::with_simulator(&simulator, client_address).unwrap();
-        let token = server.generate_token(30, 1, None).unwrap();
+        let token = server.generate_token(1, &[0; 256]).unwrap();
         client.connect(&token).unwrap();
         let mut pair = Pair {
             simulator,
@@ -75,8 +77,8 @@ impl Pair {
         packet.challenge_token_sequence = sequence;
         packet.client_index = body.first().copied().unwrap_or(0) as i32;
         packet.max_clients = body.get(1).copied().unwrap_or(0) as i32;
-        packet.connect_token_expire_timestamp = self.token.expire_utc;
-        packet.connect_token_sequence = self.token.sequence;
+        packet.connect_token_expire_timestamp = self.token.expire_timestamp();
+        packet.connect_token_sequence = self.token.sequence();
         let mut buffer = [0u8; 1220];
         // SAFETY: a valid packet, a 32-byte key and a 1220-byte buffer; the shim checks sizes.
         let length = unsafe {
@@ -127,16 +129,17 @@ pub enum Side {
 /// peer's real key (so the C's logic behind the MAC check is reached), or a tick.
 pub fn datagrams(side: Side, data: &[u8]) {
     let mut pair = Pair::connected();
+    let keys = pair.token.decode(&KEY).expect("the pair's own token");
     let (from, to, key) = match side {
         Side::Server => (
             pair.client_address,
             pair.server_address,
-            pair.token.client_to_server_key,
+            keys.client_to_server_key,
         ),
         Side::Client => (
             pair.server_address,
             pair.client_address,
-            pair.token.server_to_client_key,
+            keys.server_to_client_key,
         ),
     };
     let stranger = "[::1]:50001".parse().unwrap();

@@ -16,7 +16,7 @@ fn session(
     id: u64,
     time: &mut f64,
 ) {
-    let token = server.generate_token(30, id, None).unwrap();
+    let token = server.generate_token(id, &[0; 256]).unwrap();
     client.connect(&token).unwrap();
     while client.state() != ConnectionState::Connected {
         simulator.update(*time);

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use netcode::{ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
+use netcode::{
+    ConnectionState, NetcodeClient, NetcodeServer, ServerAddresses, ServerConfig, TokenGenerator,
+    TokenSettings,
+};
 use netcode_interop::{Program, PEER};
 
 const PROTOCOL_ID: u64 = 0x0BAD_CAFE;
@@ -42,8 +45,11 @@ fn our_client_to_c_peer(host: &str, bind: &str) {
         .and_then(|p| p.parse().ok())
         .expect("port N");
     let address = format!("{host}:{port}").parse().unwrap();
-    let token =
-        ConnectToken::generate([address].into_iter(), &key, 30, 0, PROTOCOL_ID, 1, None).unwrap();
+    let settings = TokenSettings::new(PROTOCOL_ID, ServerAddresses::one(address));
+    let token = TokenGenerator::new(settings, &key)
+        .unwrap()
+        .generate(1, &[0; 256])
+        .unwrap();
     let mut client = NetcodeClient::new(bind.parse().unwrap()).unwrap();
     client.connect(&token).unwrap();
     let (mut next, mut echoed) = (0, 0);
@@ -75,13 +81,13 @@ fn c_peer_to_our_server(host: &str) {
         key,
     ))
     .unwrap();
-    let token = server.generate_token(30, 2, None).unwrap();
+    let token = server.generate_token(2, &[0; 256]).unwrap();
     let file = std::env::temp_dir().join(format!(
         "netcode-peer-token-{}-{}",
         std::process::id(),
         server.local_address().port()
     ));
-    std::fs::write(&file, token.to_bytes().unwrap()).unwrap();
+    std::fs::write(&file, token.as_bytes()).unwrap();
     let client = Program::start(
         PEER,
         &[

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use netcode::{
-    ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, ServerConfig, ServerEvent,
-    UdpServer,
+    ConnectToken, ConnectionState, NetcodeClient, NetcodeServer, ServerAddresses, ServerConfig,
+    ServerEvent, TokenGenerator, TokenSettings, UdpServer,
 };
 use netcode_interop::*;
 
@@ -146,16 +146,11 @@ fn our_client_to_upstream_server() {
         server.output()
     );
     let address = UPSTREAM_ADDRESS.parse().unwrap();
-    let token = ConnectToken::generate(
-        [address].into_iter(),
-        &UPSTREAM_KEY,
-        30,
-        0,
-        UPSTREAM_PROTOCOL_ID,
-        0xC0FFEE,
-        None,
-    )
-    .unwrap();
+    let settings = TokenSettings::new(UPSTREAM_PROTOCOL_ID, ServerAddresses::one(address));
+    let token = TokenGenerator::new(settings, &UPSTREAM_KEY)
+        .unwrap()
+        .generate(0xC0FFEE, &[0; 256])
+        .unwrap();
     let mut client = NetcodeClient::new("[::]:0".parse().unwrap()).unwrap();
     client.connect(&token).unwrap();
     let payload = upstream_payload();

@@ -5,20 +5,23 @@
 //!
 //! `update` takes the time elapsed since the previous update (the handles add them up), and
 //! `next_event` hands out one event per call until it returns `Ok(None)`. MIGRATING.md lists
-//! every difference from 0.3.1 a program could notice. Tokens ([`ConnectToken`]) are shared
-//! with the idiomatic API.
+//! every difference from 0.3.1 a program could notice. Its [`ConnectToken`] converts to and
+//! from the idiomatic [`Token`](crate::Token) (`TryFrom`, `From`), which is how its client
+//! hands a token to the C.
 
 mod error;
 
 pub use crate::limits::{
     NETCODE_MAX_PACKET_SIZE, NETCODE_MAX_PAYLOAD_SIZE, NETCODE_USER_DATA_BYTES,
 };
+mod token;
+
 pub use crate::token::generate_key;
-pub use crate::token::{ConnectToken, DecodeError, GenerateError, HostList, PrivateData};
 pub use error::{
     ChallengeEncodeError, CreateError, InternalError, PacketError, RecvError, SendError,
     UpdateError,
 };
+pub use token::{ConnectToken, DecodeError, GenerateError, HostList, PrivateData};
 
 use std::collections::HashMap;
 use std::io;
@@ -179,7 +182,15 @@ impl<I, S> Server<I, S> {
         client_id: u64,
         user_data: Option<&[u8; NETCODE_USER_DATA_BYTES]>,
     ) -> Result<ConnectToken, GenerateError> {
-        self.inner.generate_token(expire_secs, client_id, user_data)
+        ConnectToken::generate(
+            std::iter::once(self.inner.public_address()),
+            self.inner.private_key(),
+            expire_secs,
+            crate::token::random_sequence(),
+            self.inner.protocol_id(),
+            client_id,
+            user_data,
+        )
     }
 
     /// The address the server is bound to.
@@ -314,8 +325,11 @@ impl Client<UdpSocket, ()> {
                 other => SendError::SocketError(io::Error::other(other)),
             })?;
         inner.record_everything();
-        inner.connect(token).map_err(|_| {
+        let token = crate::Token::try_from(token).map_err(|_| {
             SendError::PacketEncodeError(PacketError::new("the connect token cannot be written"))
+        })?;
+        inner.connect(&token).map_err(|_| {
+            SendError::PacketEncodeError(PacketError::new("the connect token cannot be used"))
         })?;
         Ok(Client {
             // Connecting is where a 0.3.1 client starts, not a change it reports.

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 
 use netcode::server::Event;
 use netcode::{
-    ClientInfo, ConnectToken, ConnectionState, DisconnectReason, NetcodeClient, NetcodeServer,
-    NetworkSimulator, ServerConfig,
+    ClientInfo, ConnectionState, DisconnectReason, NetcodeClient, NetcodeServer, NetworkSimulator,
+    ServerAddresses, ServerConfig, Token, TokenGenerator, TokenSettings,
 };
 
 pub const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
@@ -90,9 +90,9 @@ impl Session {
     }
 
     /// A token for this session's server.
-    pub fn token(&mut self, client_id: u64, user_data: Option<&[u8; 256]>) -> ConnectToken {
+    pub fn token(&mut self, client_id: u64, user_data: Option<&[u8; 256]>) -> Token {
         self.server
-            .generate_token(30, client_id, user_data)
+            .generate_token(client_id, user_data.unwrap_or(&[0; 256]))
             .expect("token")
     }
 
@@ -122,9 +122,10 @@ impl Session {
     /// A new client connecting with a token made here: for `hosts`, with `key` and `protocol_id`
     /// (which may differ from the server's).
     pub fn connect_with(&mut self, hosts: &[SocketAddr], key: [u8; 32], protocol_id: u64) -> usize {
-        let token =
-            ConnectToken::generate(hosts.iter().copied(), &key, 30, 0, protocol_id, 1, None)
-                .expect("token");
+        let servers = ServerAddresses::new(hosts.iter().copied()).expect("1 to 32 hosts");
+        let token = TokenGenerator::new(TokenSettings::new(protocol_id, servers), &key)
+            .and_then(|generator| generator.generate(1, &[0; 256]))
+            .expect("token");
         let index = self.new_client();
         self.clients[index].connect(&token).expect("connect");
         index

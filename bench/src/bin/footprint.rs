@@ -61,7 +61,7 @@ fn full_server(slots: usize) -> (NetcodeServer, Vec<NetcodeClient>, f64, f64) {
     let mut server = NetcodeServer::new(config).unwrap();
     let mut clients: Vec<NetcodeClient> = (0..slots)
         .map(|c| {
-            let token = server.generate_token(30, c as u64 + 1, None).unwrap();
+            let token = server.generate_token(c as u64 + 1, &[0; 256]).unwrap();
             let mut client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
             client.connect(&token).unwrap();
             client

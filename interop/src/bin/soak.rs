@@ -94,7 +94,7 @@ fn soak(seconds: f64) -> Result<String, String> {
                 next_id += 1;
                 player.session_ticks = 40 + ((player.id * 13 + i as u64) % 200) as u32;
                 let token = server
-                    .generate_token(60, player.id, None)
+                    .generate_token(player.id, &[0; 256])
                     .map_err(|e| e.to_string())?;
                 player.client.connect(&token).map_err(|e| e.to_string())?;
                 sessions += 1;
