@@ -24,6 +24,7 @@ checks=(
   "0007|netcode-sys|patches|a_slot_keeps_no_payloads_of_a_client_that_left|the freed slot still holds a payload of the client that left"
   "0008|netcode-sys|events|events_are_recorded_where_they_happen|build:has no member named"
   "0009|netcode|logger|late_and_misbehaving_loggers|a logger installed after generate_key got no info line"
+  "0015|netcode|connection|a_server_clock_far_below_zero_admits_clients|admitted no client"
   "0020|netcode-sys|events|a_server_binds_port_zero|the C refused bind port 0"
   "0021|netcode-sys|events|every_due_timeout_in_one_update|clients still connected after one update past their timeout"
   "0010|netcode-sys|empty_datagrams|empty_datagrams_do_not_delay_payloads|empty datagrams ended the receive loop"

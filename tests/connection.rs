@@ -420,6 +420,33 @@ fn unusable_tokens_are_refused() {
     ));
 }
 
+/// A server whose clock reads far below zero (the clock is the caller's) admits clients, one
+/// after another from one address: free encryption mappings started at -1000 s and looked live
+/// to a clock below -995 s (patch 0015).
+#[test]
+fn a_server_clock_far_below_zero_admits_clients() {
+    for start in [-998.0, -5000.0, -1.0e12] {
+        let mut s = Session::simulated(1, 0.0, 0.0, 0.0, 0.0);
+        s.time = start;
+        s.step();
+        for id in [1, 2] {
+            let c = s.connect_client(id, None);
+            assert!(
+                s.run_until(2.0, |s| s.clients[c].state().is_connected()
+                    || s.clients[c].state().is_error()),
+                "a server whose clock reads {start} s admitted no client"
+            );
+            assert_eq!(
+                s.clients[c].state(),
+                ConnectionState::Connected,
+                "clock {start}"
+            );
+            s.clients[c].disconnect();
+            assert!(s.run_until(1.0, |s| s.server.num_connected_clients() == 0));
+        }
+    }
+}
+
 /// A client made and connected while the clock already reads 1000 s counts its timeouts from
 /// its first update after the connect (the C stamps a connect with the last update's time).
 #[test]
