@@ -14,6 +14,9 @@ use netcode_interop::*;
 /// Longer than the reference's 5-second timeout, so keep-alives and timeouts are exercised.
 const RUN: Duration = Duration::from_secs(7);
 const TICK: Duration = Duration::from_millis(10);
+/// While our side sends no payloads: longer than the 5-second timeout, so that only our
+/// keep-alives (10 Hz, sent only when nothing else was) keep the upstream peer from giving up.
+const IDLE: std::ops::Range<Duration> = Duration::from_millis(1000)..Duration::from_millis(6500);
 
 fn assert_clean_exit(program: &str, status: std::process::ExitStatus, output: &str, stderr: &str) {
     assert!(
@@ -50,9 +53,11 @@ fn upstream_client_to_our_server() {
             let Some(client) = server.client(index) else {
                 continue;
             };
-            // As the upstream server does: the pattern to each client, every tick.
-            server.send(client.session, &payload).unwrap();
-            sent += 1;
+            // As the upstream server does: the pattern to each client, every tick (but idle).
+            if !IDLE.contains(&start.elapsed()) {
+                server.send(client.session, &payload).unwrap();
+                sent += 1;
+            }
             while let Some(bytes) = server.receive(client.session) {
                 assert_eq!(
                     &bytes[..],
@@ -69,6 +74,11 @@ fn upstream_client_to_our_server() {
         1,
         "the upstream client is still connected after {RUN:?}"
     );
+    assert_eq!(
+        *left.lock().unwrap(),
+        0,
+        "the upstream client left before it was stopped"
+    );
     let (status, output, stderr) = client.interrupt();
     // The client disconnects cleanly on SIGINT: the server frees the slot without a timeout.
     let deadline = Instant::now() + Duration::from_secs(1);
@@ -78,6 +88,10 @@ fn upstream_client_to_our_server() {
     }
     assert_clean_exit("upstream client", status, &output, &stderr);
     assert!(output.contains("client connected to server"), "{output}");
+    assert!(
+        !output.contains("timed out"),
+        "our keep-alives did not keep the upstream client connected while idle:\n{output}"
+    );
     assert!(
         received > 100 && sent > 100,
         "received {received}, sent {sent}"
@@ -158,7 +172,7 @@ fn our_client_to_upstream_server() {
     let start = Instant::now();
     while start.elapsed() < RUN {
         client.update(start.elapsed().as_secs_f64());
-        if client.state() == ConnectionState::Connected {
+        if client.state() == ConnectionState::Connected && !IDLE.contains(&start.elapsed()) {
             client.send(&payload).unwrap();
             sent += 1;
         }
@@ -185,6 +199,10 @@ fn our_client_to_upstream_server() {
     assert!(
         output.contains("server accepted client 0000000000c0ffee"),
         "{output}"
+    );
+    assert!(
+        !output.contains("timed out"),
+        "our keep-alives did not keep us connected to the upstream server while idle:\n{output}"
     );
     assert!(
         received > 100 && sent > 100,
