@@ -213,16 +213,38 @@ proptest! {
                 }
                 Op::ClientSend(n) => {
                     let result = client.send(&vec![1; n]);
-                    prop_assert!(result.is_ok() || n == 0 || n > NETCODE_MAX_PAYLOAD_SIZE || !client.state().is_connected());
+                    let valid = (1..=NETCODE_MAX_PAYLOAD_SIZE).contains(&n);
+                    prop_assert_eq!(result.is_ok(), valid && client.state() == ConnectionState::Connected, "{:?}", result);
                 }
-                Op::ServerSend(i, n) => { if let Some(session) = pick(i) { let _ = server.send(session, &vec![2; n]); } }
+                Op::ServerSend(i, n) => {
+                    if let Some(session) = pick(i) {
+                        let live = server.client(session.index()).is_some_and(|c| c.session == session);
+                        let result = server.send(session, &vec![2; n]);
+                        let valid = (1..=NETCODE_MAX_PAYLOAD_SIZE).contains(&n);
+                        prop_assert_eq!(result.is_ok(), live && valid, "{:?}", result);
+                        if valid && !live {
+                            prop_assert!(matches!(result, Err(Error::ClientNotConnected(s)) if s == session));
+                        }
+                    }
+                }
                 Op::ServerReceive(i) => {
                     if let Some(payload) = pick(i).and_then(|session| server.receive(session)) {
                         prop_assert!(!payload.is_empty() && payload.len() <= NETCODE_MAX_PAYLOAD_SIZE);
                     }
                 }
-                Op::ClientReceive => { let _ = client.receive().map(|p| p.len()); }
-                Op::ServerDisconnect(i) => { if let Some(session) = pick(i) { let _ = server.disconnect(session); } }
+                Op::ClientReceive => {
+                    if let Some(payload) = client.receive() {
+                        prop_assert!(!payload.is_empty() && payload.len() <= NETCODE_MAX_PAYLOAD_SIZE);
+                    }
+                }
+                Op::ServerDisconnect(i) => {
+                    if let Some(session) = pick(i) {
+                        let live = server.client(session.index()).is_some_and(|c| c.session == session);
+                        prop_assert_eq!(server.disconnect(session).is_ok(), live);
+                        // Gone at once, whether it was there or not.
+                        prop_assert!(!matches!(server.client(session.index()), Some(c) if c.session == session));
+                    }
+                }
                 Op::ClientDisconnect => client.disconnect(),
                 Op::Reconnect => {
                     let token = server.generate_token(1, &[0; 256]).unwrap();
@@ -234,6 +256,8 @@ proptest! {
                     prop_assert_eq!(sent, !datagram.is_empty() && datagram.len() <= netcode::NETCODE_MAX_PACKET_SIZE);
                 }
             }
+            // One client: at most one slot, and the C's count agrees with its slots.
+            prop_assert_eq!(server.num_connected_clients(), server.clients().count());
             prop_assert!(server.num_connected_clients() <= 1);
         }
     }

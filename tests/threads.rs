@@ -22,19 +22,32 @@ fn handles_are_send() {
 
 #[test]
 fn concurrent_first_use_and_cross_thread_updates() {
-    // Servers on many threads at once: one init, no assert.
-    let servers: Vec<NetcodeServer> = (0..8)
-        .map(|_| {
-            thread::spawn(|| {
+    // The first use of the library on many threads at once (no other test of this binary
+    // touches it): all are spawned, then released together by a barrier, and only then joined.
+    // One init, no assert, and every handle works.
+    const THREADS: usize = 8;
+    let start = std::sync::Arc::new(std::sync::Barrier::new(THREADS));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|i| {
+            let start = std::sync::Arc::clone(&start);
+            thread::spawn(move || {
+                start.wait();
+                let key = match i % 2 {
+                    0 => netcode::generate_key(),
+                    _ => [4; 32],
+                };
                 let config =
-                    ServerConfig::new("127.0.0.1:0".parse().unwrap(), 5, [4; 32]).max_clients(2);
-                NetcodeServer::new(config).unwrap()
+                    ServerConfig::new("127.0.0.1:0".parse().unwrap(), 5, key).max_clients(2);
+                let server = NetcodeServer::new(config).unwrap();
+                let client = NetcodeClient::new("0.0.0.0:0".parse().unwrap()).unwrap();
+                (server, client)
             })
         })
-        .map(|t| t.join().unwrap())
         .collect();
-
-    drop(servers);
+    let handles: Vec<(NetcodeServer, NetcodeClient)> =
+        threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(handles.len(), THREADS);
+    drop(handles);
 
     // A client and a server sharing a simulator, updated on two threads in lockstep: the
     // server moves to its thread and back.
