@@ -105,6 +105,7 @@ pub mod client;
 pub mod compat;
 pub mod error;
 mod ffi;
+mod ignored;
 mod init;
 mod limits;
 mod payload;
@@ -114,6 +115,7 @@ mod token;
 
 pub use client::{ConnectionState, NetcodeClient, StateChange};
 pub use error::{Error, Result};
+pub use ignored::IgnoredRequests;
 pub use limits::*;
 pub use netcode_sys;
 pub use payload::Payload;
