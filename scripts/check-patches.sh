@@ -27,6 +27,8 @@ checks=(
   "0015|netcode|connection|a_server_clock_far_below_zero_admits_clients|admitted no client"
   "0020|netcode-sys|events|a_server_binds_port_zero|the C refused bind port 0"
   "0021|netcode-sys|events|every_due_timeout_in_one_update|clients still connected after one update past their timeout"
+  "0022|netcode|admission|wrong_protocol_id_is_ignored_and_counted|the server counted 0 packets as wrong_protocol_id, not 2"
+  "0022|netcode|admission|a_token_replayed_from_a_second_address_mid_handshake_is_ignored_and_counted|the server counted 0 packets as token_already_used, not 1"
   "0010|netcode-sys|empty_datagrams|empty_datagrams_do_not_delay_payloads|empty datagrams ended the receive loop"
   "0011|netcode-sys|encryption_mappings|a_client_leaving_during_a_server_stall_leaves_the_table_consistent|a client leaving during a server stall broke the encryption mappings"
   "0011|netcode-sys|encryption_mappings|a_connection_request_after_a_stall_takes_no_connected_mapping|a connection request after a server stall took a connected client's encryption mapping"

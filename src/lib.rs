@@ -110,6 +110,7 @@ pub mod client;
 pub mod compat;
 pub mod error;
 mod ffi;
+mod ignored;
 mod init;
 mod limits;
 mod payload;
@@ -119,6 +120,7 @@ mod token;
 
 pub use client::{ConnectionState, NetcodeClient, StateChange};
 pub use error::{Error, Result};
+pub use ignored::IgnoredRequests;
 pub use limits::*;
 pub use netcode_sys;
 pub use payload::Payload;

@@ -416,6 +416,11 @@ impl NetcodeServer {
         // SAFETY: a live server; the transport lock covers the simulator.
         self.transport
             .exclusive(|| unsafe { raw::netcode_server_update(server, time) });
+        // SAFETY: a live server; a few comparisons in the shim.
+        let reasons = unsafe { raw::netcode_sys_server_take_new_ignored_reasons(server) };
+        if reasons != 0 {
+            crate::ignored::log_reasons(reasons, self.public_address);
+        }
         self.dispatch();
         // SAFETY: a live server.
         self.unread_at_update = unsafe { raw::netcode_sys_server_num_events(server) } as usize;
@@ -633,6 +638,23 @@ impl NetcodeServer {
     /// The protocol id this server accepts.
     pub fn protocol_id(&self) -> u64 {
         self.protocol_id
+    }
+
+    /// The connection requests and other packets this server dropped since it was created,
+    /// by reason, counted by the C where it drops them. A player whose connect times out
+    /// cannot tell a wrong key from a wrong protocol id or a server that is down; these counts
+    /// can. [`update`](NetcodeServer::update) also logs, under the target `netcode`, one line
+    /// for each reason the first time the server counts it: a warning with what usually causes
+    /// it (info for what every busy server sees, like internet noise).
+    pub fn ignored_requests(&self) -> crate::IgnoredRequests {
+        let mut counts = std::mem::MaybeUninit::<raw::netcode_sys_ignored_requests>::uninit();
+        // SAFETY: a live server; the shim writes every field of `counts` (a plain struct of
+        // u64s), so it is initialized after the call.
+        let counts = unsafe {
+            raw::netcode_sys_server_ignored_requests(self.raw.as_ptr(), counts.as_mut_ptr());
+            counts.assume_init()
+        };
+        crate::IgnoredRequests::from_raw(&counts)
     }
 
     /// The settings of tokens for this server: its protocol id and public address, and the

@@ -183,6 +183,70 @@ void netcode_sys_client_record_info_events( struct netcode_client_t * client, in
    no). */
 void netcode_sys_server_refuse_token_reuse( struct netcode_server_t * server, int refuse );
 
+/* ---- Ignored requests (patch 0022) ---------------------------------------------------------
+   What a server dropped instead of acting on it, counted by reason since it was created, at
+   the line of netcode.c (or, for two reasons, of this shim) that drops it. netcode.c logs
+   these only at debug level, one line a packet; a server in production shows nothing, and to
+   a player a wrong key, a wrong protocol id and a server that is not running all look alike
+   (the connection request times out). */
+struct netcode_sys_ignored_requests
+{
+    /* Connection requests, in the order the server checks them. */
+    uint64_t request_wrong_length;          /* not 1062 bytes (NETCODE 1.02's are 1078) */
+    uint64_t wrong_version;                 /* version info other than "NETCODE 1.00" */
+    uint64_t wrong_protocol_id;             /* not this server's protocol id */
+    uint64_t token_expired;                 /* expire timestamp at or before the server's clock */
+    uint64_t token_not_decrypted;           /* private part fails its MAC: another key, altered */
+    uint64_t token_unreadable;              /* decrypted, but its server list does not parse */
+    uint64_t server_address_not_in_token;   /* the token does not list the public address */
+    uint64_t address_already_connected;     /* a client at the request's address is connected */
+    uint64_t client_id_already_connected;   /* requests and responses for a connected id */
+    uint64_t token_already_used;            /* from another address (the C's history of tokens),
+                                               or a response reusing a session's keys (0008) */
+    uint64_t server_full;                   /* requests and responses denied: every slot taken
+                                               (these are answered, with a denial packet) */
+    uint64_t encryption_mappings_full;      /* no room for the request's encryption mapping */
+    /* Connection responses. */
+    uint64_t challenge_not_decrypted;       /* the challenge token fails its MAC */
+    uint64_t late_responses;                /* from the address of a client already connected */
+    uint64_t events_unread;                 /* deferred: no room in the event queue (0008) */
+    /* Other packets. */
+    uint64_t malformed_packets;             /* from a known address: too short, a type a server
+                                               never receives, bad sequence bytes */
+    uint64_t packets_without_key;           /* not a request, from an address with no
+                                               connection or pending handshake */
+    uint64_t packets_not_decrypted;         /* fail their MAC under the sender's keys */
+};
+
+/* Each reason's bit in netcode_sys_server_take_new_ignored_reasons: its field's position. */
+#define NETCODE_SYS_IGNORED_REQUEST_WRONG_LENGTH 0
+#define NETCODE_SYS_IGNORED_WRONG_VERSION 1
+#define NETCODE_SYS_IGNORED_WRONG_PROTOCOL_ID 2
+#define NETCODE_SYS_IGNORED_TOKEN_EXPIRED 3
+#define NETCODE_SYS_IGNORED_TOKEN_NOT_DECRYPTED 4
+#define NETCODE_SYS_IGNORED_TOKEN_UNREADABLE 5
+#define NETCODE_SYS_IGNORED_SERVER_ADDRESS_NOT_IN_TOKEN 6
+#define NETCODE_SYS_IGNORED_ADDRESS_ALREADY_CONNECTED 7
+#define NETCODE_SYS_IGNORED_CLIENT_ID_ALREADY_CONNECTED 8
+#define NETCODE_SYS_IGNORED_TOKEN_ALREADY_USED 9
+#define NETCODE_SYS_IGNORED_SERVER_FULL 10
+#define NETCODE_SYS_IGNORED_ENCRYPTION_MAPPINGS_FULL 11
+#define NETCODE_SYS_IGNORED_CHALLENGE_NOT_DECRYPTED 12
+#define NETCODE_SYS_IGNORED_LATE_RESPONSES 13
+#define NETCODE_SYS_IGNORED_EVENTS_UNREAD 14
+#define NETCODE_SYS_IGNORED_MALFORMED_PACKETS 15
+#define NETCODE_SYS_IGNORED_PACKETS_WITHOUT_KEY 16
+#define NETCODE_SYS_IGNORED_PACKETS_NOT_DECRYPTED 17
+#define NETCODE_SYS_IGNORED_REASONS 18
+
+/* Copies the server's counters into `ignored` (every field written). */
+void netcode_sys_server_ignored_requests( struct netcode_server_t * server, struct netcode_sys_ignored_requests * ignored );
+
+/* The reasons (1 << NETCODE_SYS_IGNORED_*) counted at least once that no earlier call
+   returned: each reason is returned once in a server's life. A few comparisons, for every
+   update. */
+uint32_t netcode_sys_server_take_new_ignored_reasons( struct netcode_server_t * server );
+
 /* ---- Sessions (patch 0008) -----------------------------------------------------------------
    Every connection a server accepts gets a session number, 1, 2, 3, ... never reused by that
    server; the calls below act only if the slot still holds that session. */
@@ -307,6 +371,16 @@ int netcode_sys_write_packet( const struct netcode_sys_packet * packet, uint64_t
    into `buffer` (NETCODE_SYS_CHALLENGE_TOKEN_BYTES), as a server does. Returns 1, or 0. */
 int netcode_sys_write_challenge_token( uint64_t client_id, const uint8_t * user_data, uint64_t sequence, const uint8_t * key, uint8_t * buffer );
 
+/* Reads a packet of `buffer_length` bytes as a client does (decrypted with `key`, bound to
+   `protocol_id`; no connection requests, no replay protection) into `packet` and `sequence`:
+   1, or 0 if netcode_read_packet refuses it. The buffer is not changed. */
+int netcode_sys_read_packet( const uint8_t * buffer, int buffer_length, const uint8_t * key, uint64_t protocol_id, struct netcode_sys_packet * packet, uint64_t * sequence );
+
+/* Encrypts the first NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES - 16 bytes of `data` in place,
+   whatever they hold, as a connect token's private part (its MAC in the last 16 bytes), bound
+   to `protocol_id`, `expire_timestamp` and `sequence`. Returns 1, or 0. */
+int netcode_sys_encrypt_connect_token_data( uint8_t * data, uint64_t protocol_id, uint64_t expire_timestamp, uint64_t sequence, const uint8_t * key );
+
 void netcode_sys_layout_packet( size_t * size, size_t * align );
 
 /* netcode_server_create with const strings. Bind port 0 lets the system pick a port (patch
@@ -358,5 +432,6 @@ void netcode_sys_layout_connect_token( size_t * size, size_t * align );
 void netcode_sys_layout_server_event( size_t * size, size_t * align );
 void netcode_sys_layout_client_event( size_t * size, size_t * align );
 void netcode_sys_layout_client_info( size_t * size, size_t * align );
+void netcode_sys_layout_ignored_requests( size_t * size, size_t * align );
 
 #endif /* #ifndef NETCODE_SYS_H */

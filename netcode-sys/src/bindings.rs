@@ -44,6 +44,25 @@ pub const NETCODE_SYS_DISCONNECT_TIMED_OUT: i32 = 3;
 pub const NETCODE_SYS_SERVER_EVENTS: i32 = 576;
 pub const NETCODE_SYS_CLIENT_EVENTS: i32 = 16;
 pub const NETCODE_SYS_RECENT_SESSIONS: i32 = 4096;
+pub const NETCODE_SYS_IGNORED_REQUEST_WRONG_LENGTH: i32 = 0;
+pub const NETCODE_SYS_IGNORED_WRONG_VERSION: i32 = 1;
+pub const NETCODE_SYS_IGNORED_WRONG_PROTOCOL_ID: i32 = 2;
+pub const NETCODE_SYS_IGNORED_TOKEN_EXPIRED: i32 = 3;
+pub const NETCODE_SYS_IGNORED_TOKEN_NOT_DECRYPTED: i32 = 4;
+pub const NETCODE_SYS_IGNORED_TOKEN_UNREADABLE: i32 = 5;
+pub const NETCODE_SYS_IGNORED_SERVER_ADDRESS_NOT_IN_TOKEN: i32 = 6;
+pub const NETCODE_SYS_IGNORED_ADDRESS_ALREADY_CONNECTED: i32 = 7;
+pub const NETCODE_SYS_IGNORED_CLIENT_ID_ALREADY_CONNECTED: i32 = 8;
+pub const NETCODE_SYS_IGNORED_TOKEN_ALREADY_USED: i32 = 9;
+pub const NETCODE_SYS_IGNORED_SERVER_FULL: i32 = 10;
+pub const NETCODE_SYS_IGNORED_ENCRYPTION_MAPPINGS_FULL: i32 = 11;
+pub const NETCODE_SYS_IGNORED_CHALLENGE_NOT_DECRYPTED: i32 = 12;
+pub const NETCODE_SYS_IGNORED_LATE_RESPONSES: i32 = 13;
+pub const NETCODE_SYS_IGNORED_EVENTS_UNREAD: i32 = 14;
+pub const NETCODE_SYS_IGNORED_MALFORMED_PACKETS: i32 = 15;
+pub const NETCODE_SYS_IGNORED_PACKETS_WITHOUT_KEY: i32 = 16;
+pub const NETCODE_SYS_IGNORED_PACKETS_NOT_DECRYPTED: i32 = 17;
+pub const NETCODE_SYS_IGNORED_REASONS: i32 = 18;
 pub const NETCODE_SYS_LOG_BUFFER_BYTES: i32 = 16384;
 pub const NETCODE_SYS_LOG_LINE_BYTES: i32 = 512;
 pub const NETCODE_SYS_CONNECTION_REQUEST_PACKET: i32 = 0;
@@ -364,6 +383,37 @@ unsafe extern "C" {
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+pub struct netcode_sys_ignored_requests {
+    pub request_wrong_length: u64,
+    pub wrong_version: u64,
+    pub wrong_protocol_id: u64,
+    pub token_expired: u64,
+    pub token_not_decrypted: u64,
+    pub token_unreadable: u64,
+    pub server_address_not_in_token: u64,
+    pub address_already_connected: u64,
+    pub client_id_already_connected: u64,
+    pub token_already_used: u64,
+    pub server_full: u64,
+    pub encryption_mappings_full: u64,
+    pub challenge_not_decrypted: u64,
+    pub late_responses: u64,
+    pub events_unread: u64,
+    pub malformed_packets: u64,
+    pub packets_without_key: u64,
+    pub packets_not_decrypted: u64,
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_ignored_requests(
+        server: *mut netcode_server_t,
+        ignored: *mut netcode_sys_ignored_requests,
+    );
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_take_new_ignored_reasons(server: *mut netcode_server_t) -> u32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
 pub struct netcode_sys_client_info {
     pub client_id: u64,
     pub session: u64,
@@ -495,6 +545,25 @@ unsafe extern "C" {
     ) -> ::libc::c_int;
 }
 unsafe extern "C" {
+    pub fn netcode_sys_read_packet(
+        buffer: *const u8,
+        buffer_length: ::libc::c_int,
+        key: *const u8,
+        protocol_id: u64,
+        packet: *mut netcode_sys_packet,
+        sequence: *mut u64,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_encrypt_connect_token_data(
+        data: *mut u8,
+        protocol_id: u64,
+        expire_timestamp: u64,
+        sequence: u64,
+        key: *const u8,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
     pub fn netcode_sys_layout_packet(size: *mut usize, align: *mut usize);
 }
 unsafe extern "C" {
@@ -577,4 +646,7 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn netcode_sys_layout_client_info(size: *mut usize, align: *mut usize);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_layout_ignored_requests(size: *mut usize, align: *mut usize);
 }
