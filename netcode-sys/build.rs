@@ -561,6 +561,8 @@ fn bindings(manifest_dir: &Path, include_dir: &Path, out_dir: &Path) {
         // tests/layout.rs checks sizes against the C compiler instead.
         .layout_tests(false)
         // src/lib.rs implements Default by hand, without the unsafe zeroing bindgen would write.
+        // Bindings the declared rust-version compiles (no `unsafe extern` blocks before 1.82).
+        .rust_target(rust_target())
         .generate()
         .unwrap_or_else(|e| fail(&format!("bindgen failed: {e}")));
     let text = format!(
@@ -568,6 +570,19 @@ fn bindings(manifest_dir: &Path, include_dir: &Path, out_dir: &Path) {
          // Regenerate with scripts/bindings.sh; do not edit by hand.\n\n{bindings}"
     );
     fs::write(out_dir.join("bindings.rs"), text).expect("write bindings.rs");
+}
+
+/// The package's `rust-version` as bindgen's target.
+#[cfg(feature = "buildtime-bindgen")]
+fn rust_target() -> bindgen::RustTarget {
+    let version = env!("CARGO_PKG_RUST_VERSION");
+    let minor = version
+        .split('.')
+        .nth(1)
+        .and_then(|minor| minor.parse().ok())
+        .unwrap_or_else(|| fail(&format!("rust-version {version:?} is not 1.MINOR")));
+    bindgen::RustTarget::stable(minor, 0)
+        .unwrap_or_else(|e| fail(&format!("bindgen cannot target Rust {version}: {e}")))
 }
 
 // ------------------------------------------------------------------------------------------

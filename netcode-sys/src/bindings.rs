@@ -76,16 +76,16 @@ pub const NETCODE_SYS_CHALLENGE_TOKEN_BYTES: i32 = 300;
 pub const NETCODE_SYS_MAX_PACKET_BYTES: i32 = 1220;
 pub const NETCODE_SYS_SENT: i32 = -1;
 pub const NETCODE_SYS_NOT_CONNECTED: i32 = -2;
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_init() -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_term();
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_log_level(level: ::libc::c_int);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_random_bytes(data: *mut u8, bytes: ::libc::c_int);
 }
 #[repr(C)]
@@ -93,48 +93,48 @@ unsafe extern "C" {
 pub struct netcode_client_t {
     _unused: [u8; 0],
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_create(address: *mut ::libc::c_char, time: f64) -> *mut netcode_client_t;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_destroy(client: *mut netcode_client_t);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_connect(client: *mut netcode_client_t, connect_token: *mut u8);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_update(client: *mut netcode_client_t, time: f64);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_send_packet(
         client: *mut netcode_client_t,
         packet_data: *mut u8,
         packet_bytes: ::libc::c_int,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_receive_packet(
         client: *mut netcode_client_t,
         packet_bytes: *mut ::libc::c_int,
         packet_sequence: *mut u64,
     ) -> *mut ::libc::c_void;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_free_packet(client: *mut netcode_client_t, packet: *mut ::libc::c_void);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_disconnect(client: *mut netcode_client_t);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_state(client: *mut netcode_client_t) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_index(client: *mut netcode_client_t) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_max_clients(client: *mut netcode_client_t) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_generate_connect_token(
         num_server_addresses: ::libc::c_int,
         server_addresses: *mut *mut ::libc::c_char,
@@ -151,7 +151,7 @@ unsafe extern "C" {
 pub struct netcode_server_t {
     _unused: [u8; 0],
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_create(
         bind_address: *mut ::libc::c_char,
         public_address: *mut ::libc::c_char,
@@ -160,40 +160,40 @@ unsafe extern "C" {
         time: f64,
     ) -> *mut netcode_server_t;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_start(server: *mut netcode_server_t, max_clients: ::libc::c_int);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_update(client: *mut netcode_server_t, time: f64);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_client_connected(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_client_id(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> u64;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_disconnect_client(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_disconnect_all_clients(server: *mut netcode_server_t);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_next_packet_sequence(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> u64;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_send_packet(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
@@ -201,7 +201,7 @@ unsafe extern "C" {
         packet_bytes: ::libc::c_int,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_receive_packet(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
@@ -209,25 +209,25 @@ unsafe extern "C" {
         packet_sequence: *mut u64,
     ) -> *mut ::libc::c_void;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_free_packet(server: *mut netcode_server_t, packet: *mut ::libc::c_void);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_num_clients_connected(server: *mut netcode_server_t) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_client_user_data(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> *mut ::libc::c_void;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_destroy(server: *mut netcode_server_t);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sleep(seconds: f64);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_time() -> f64;
 }
 #[repr(C)]
@@ -235,31 +235,31 @@ unsafe extern "C" {
 pub struct netcode_network_simulator_t {
     _unused: [u8; 0],
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_network_simulator_create() -> *mut netcode_network_simulator_t;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_network_simulator_destroy(network_simulator: *mut netcode_network_simulator_t);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_network_simulator_update(
         network_simulator: *mut netcode_network_simulator_t,
         time: f64,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_network_simulator_discard_packets(
         network_simulator: *mut netcode_network_simulator_t,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_client_create_internal(
         address: *mut ::libc::c_char,
         time: f64,
         network_simulator: *mut netcode_network_simulator_t,
     ) -> *mut netcode_client_t;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_server_create_internal(
         bind_address: *mut ::libc::c_char,
         public_address: *mut ::libc::c_char,
@@ -269,7 +269,7 @@ unsafe extern "C" {
         network_simulator: *mut netcode_network_simulator_t,
     ) -> *mut netcode_server_t;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_test();
 }
 #[repr(C)]
@@ -323,59 +323,59 @@ pub struct netcode_sys_client_event {
     pub to: ::libc::c_int,
     pub reason: ::libc::c_int,
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_peek_event(
         server: *mut netcode_server_t,
     ) -> *const netcode_sys_server_event;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_peek_event(
         client: *mut netcode_client_t,
     ) -> *const netcode_sys_client_event;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_pop_event(server: *mut netcode_server_t);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_pop_event(client: *mut netcode_client_t);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_requeue_event(server: *mut netcode_server_t);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_requeue_event(client: *mut netcode_client_t);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_num_events(server: *mut netcode_server_t) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_num_events(client: *mut netcode_client_t) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_events_dropped(server: *mut netcode_server_t) -> u64;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_events_dropped(client: *mut netcode_client_t) -> u64;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_record_events(server: *mut netcode_server_t, record: ::libc::c_int);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_record_events(client: *mut netcode_client_t, record: ::libc::c_int);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_record_info_events(
         server: *mut netcode_server_t,
         record: ::libc::c_int,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_record_info_events(
         client: *mut netcode_client_t,
         record: ::libc::c_int,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_refuse_token_reuse(
         server: *mut netcode_server_t,
         refuse: ::libc::c_int,
@@ -403,13 +403,13 @@ pub struct netcode_sys_ignored_requests {
     pub packets_without_key: u64,
     pub packets_not_decrypted: u64,
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_ignored_requests(
         server: *mut netcode_server_t,
         ignored: *mut netcode_sys_ignored_requests,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_take_new_ignored_reasons(server: *mut netcode_server_t) -> u32;
 }
 #[repr(C)]
@@ -419,27 +419,27 @@ pub struct netcode_sys_client_info {
     pub session: u64,
     pub address: netcode_sys_address,
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_client_session(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> u64;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_client_info(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
         info: *mut netcode_sys_client_info,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_find_client(
         server: *mut netcode_server_t,
         client_id: u64,
         info: *mut netcode_sys_client_info,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_receive(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
@@ -448,33 +448,33 @@ unsafe extern "C" {
         packet_sequence: *mut u64,
     ) -> *mut ::libc::c_void;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_disconnect(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
         session: u64,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_client_user_data(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
         session: u64,
     ) -> *const u8;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_log_capture(capture: ::libc::c_int);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_set_log_level(level: ::libc::c_int);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_log_next(level: *mut ::libc::c_int) -> *const ::libc::c_char;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_log_lines() -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_log_take_dropped() -> u64;
 }
 #[repr(C)]
@@ -491,16 +491,16 @@ pub struct netcode_sys_packet {
     pub payload_bytes: ::libc::c_int,
     pub payload_data: [u8; 1200usize],
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_max_payload_bytes(sequence: u64) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_next_payload_sequence(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> u64;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_send(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
@@ -509,24 +509,24 @@ unsafe extern "C" {
         payload_bytes: ::libc::c_int,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_send(
         client: *mut netcode_client_t,
         payload: *const u8,
         payload_bytes: ::libc::c_int,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_set_sequence(client: *mut netcode_client_t, sequence: u64);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_set_client_sequence(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
         sequence: u64,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_write_packet(
         packet: *const netcode_sys_packet,
         sequence: u64,
@@ -535,7 +535,7 @@ unsafe extern "C" {
         buffer: *mut u8,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_write_challenge_token(
         client_id: u64,
         user_data: *const u8,
@@ -544,7 +544,7 @@ unsafe extern "C" {
         buffer: *mut u8,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_read_packet(
         buffer: *const u8,
         buffer_length: ::libc::c_int,
@@ -554,7 +554,7 @@ unsafe extern "C" {
         sequence: *mut u64,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_encrypt_connect_token_data(
         data: *mut u8,
         protocol_id: u64,
@@ -563,10 +563,10 @@ unsafe extern "C" {
         key: *const u8,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_layout_packet(size: *mut usize, align: *mut usize);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_create(
         bind_address: *const ::libc::c_char,
         public_address: *const ::libc::c_char,
@@ -575,16 +575,16 @@ unsafe extern "C" {
         time: f64,
     ) -> *mut netcode_server_t;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_port(server: *mut netcode_server_t) -> u16;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_server_max_clients(server: *mut netcode_server_t) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_client_port(client: *mut netcode_client_t) -> u16;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_network_simulator_configure(
         network_simulator: *mut netcode_network_simulator_t,
         latency_milliseconds: f32,
@@ -593,7 +593,7 @@ unsafe extern "C" {
         duplicate_packet_percent: f32,
     );
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_network_simulator_send(
         network_simulator: *mut netcode_network_simulator_t,
         from: *const ::libc::c_char,
@@ -602,51 +602,51 @@ unsafe extern "C" {
         packet_bytes: ::libc::c_int,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_encrypt_connect_token_private(
         private_part: *const netcode_sys_connect_token_private,
         private_key: *const u8,
         token: *mut netcode_sys_connect_token,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_decrypt_connect_token_private(
         token: *const netcode_sys_connect_token,
         private_key: *const u8,
         private_part: *mut netcode_sys_connect_token_private,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_write_connect_token(
         token: *const netcode_sys_connect_token,
         buffer: *mut u8,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_read_connect_token(
         buffer: *const u8,
         buffer_length: ::libc::c_int,
         token: *mut netcode_sys_connect_token,
     ) -> ::libc::c_int;
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_layout_address(size: *mut usize, align: *mut usize);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_layout_connect_token_private(size: *mut usize, align: *mut usize);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_layout_connect_token(size: *mut usize, align: *mut usize);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_layout_server_event(size: *mut usize, align: *mut usize);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_layout_client_event(size: *mut usize, align: *mut usize);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_layout_client_info(size: *mut usize, align: *mut usize);
 }
-unsafe extern "C" {
+extern "C" {
     pub fn netcode_sys_layout_ignored_requests(size: *mut usize, align: *mut usize);
 }
