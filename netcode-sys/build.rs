@@ -41,6 +41,14 @@ fn main() {
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
 
+    // docs.rs builds documentation only, without network: the committed bindings are all the
+    // docs need, so the C is neither fetched nor compiled (nothing is linked by `cargo doc`).
+    println!("cargo:rerun-if-env-changed=DOCS_RS");
+    if env::var_os("DOCS_RS").is_some() && cfg!(not(feature = "buildtime-bindgen")) {
+        println!("cargo:warning=netcode-sys: DOCS_RS is set, so the C is not built (documentation only)");
+        return;
+    }
+
     let source = locate_sources(&manifest_dir, &out_dir);
     let files = verify_sources(&source);
 

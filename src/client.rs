@@ -153,7 +153,7 @@ pub(crate) enum Recorded {
 
 type StateCallback = Box<dyn FnMut(StateChange) + Send>;
 
-/// A client: connects with a [`Token`](crate::Token), trying its servers in order, then exchanges
+/// A client: connects with a [`Token`], trying its servers in order, then exchanges
 /// payloads with the server that accepted it.
 ///
 /// ```

@@ -69,7 +69,7 @@ pub enum Error {
     /// A connect token cannot be used (the C cannot read or write it, or a field is out of
     /// range); the text says which field is wrong.
     InvalidToken(&'static str),
-    /// A token lists 1 to [`NETCODE_MAX_SERVERS_PER_CONNECT`](crate::NETCODE_MAX_SERVERS_PER_CONNECT)
+    /// A token lists 1 to [`NETCODE_MAX_SERVERS_PER_CONNECT`]
     /// servers; this many were given.
     ServerAddressCount(usize),
     /// A [`TokenSettings`](crate::TokenSettings) value is out of range; the text says which.

@@ -6,7 +6,9 @@
 //! token can connect; every packet is encrypted and signed; servers have client slots,
 //! keep-alives, timeouts, clean disconnects and replay protection. All of that is done by the
 //! reference C (pinned to commit `a6da210`, protocol `NETCODE 1.00`), built by the
-//! [`netcode_sys`] crate from verified sources.
+//! [`netcode-sys`](https://docs.rs/netcode-sys/0.4) crate from verified sources (re-exported as
+//! `netcode::netcode_sys`; [REFERENCE.md](docs::reference) tells its story). What it
+//! defends against, and the test behind each claim: [SECURITY.md](docs::security).
 //!
 //! # Two APIs
 //!
@@ -18,7 +20,7 @@
 //!   the reference's [`NetworkSimulator`] to run a session in one process without sockets.
 //! - For code written against netcode 0.3.1: the [`compat`] module ([`UdpServer`],
 //!   [`UdpClient`], [`ServerEvent`], [`ClientEvent`], [`ClientState`] and the rest of its API,
-//!   unchanged, also at the crate root where 0.3.1 had them). MIGRATING.md says what behaves
+//!   unchanged, also at the crate root where 0.3.1 had them). [MIGRATING.md](docs::migrating) says what behaves
 //!   differently (the reference wins where 0.3.1 differed from it).
 //!
 //! # A server and a client
@@ -98,9 +100,10 @@
 //! Every argument is checked before it reaches the C, which would otherwise `assert` (or,
 //! built without assertions, misbehave): payload sizes, slot indices, `max_clients`, tokens,
 //! addresses. Handles are `Send` (not `Sync`); the C library is initialized once per process.
-//! The C's log lines go to the [`log`] crate under the target `netcode`, handed over after each
+//! The C's log lines go to the [`log`](https://docs.rs/log/0.4) crate under the target `netcode`, handed over after each
 //! C call returns (no Rust code runs inside the C, so a logger may do anything, and its panics
-//! are contained). Every update sets the C's level from [`log::max_level`], so a logger
+//! are contained). Every update sets the C's level from
+//! [`log::max_level`](https://docs.rs/log/0.4/log/fn.max_level.html), so a logger
 //! installed at any time gets every line from then on, and lines nobody reads are never
 //! formatted.
 #![deny(missing_docs)]
@@ -108,6 +111,7 @@
 mod address;
 pub mod client;
 pub mod compat;
+pub mod docs;
 pub mod error;
 mod ffi;
 mod ignored;

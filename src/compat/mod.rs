@@ -4,7 +4,8 @@
 //! at the crate root, where 0.3.1 had it (`netcode::UdpServer`, `netcode::ServerEvent`, ...).
 //!
 //! `update` takes the time elapsed since the previous update (the handles add them up), and
-//! `next_event` hands out one event per call until it returns `Ok(None)`. MIGRATING.md lists
+//! `next_event` hands out one event per call until it returns `Ok(None)`.
+//! [MIGRATING.md](crate::docs::migrating) lists
 //! every difference from 0.3.1 a program could notice. Its [`ConnectToken`] converts to and
 //! from the idiomatic [`Token`](crate::Token) (`TryFrom`, `From`), which is how its client
 //! hands a token to the C.

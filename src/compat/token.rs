@@ -254,7 +254,7 @@ impl ConnectToken {
     /// one key**, across restarts and across every backend that holds the key: two tokens with
     /// one sequence give away each other's session keys and client id to whoever holds one of
     /// them, and two of an attacker's own tokens with one sequence let it forge tokens for any
-    /// client id (SECURITY.md). Counters restart; draw it at random (64 random bits repeat by
+    /// client id ([SECURITY.md](crate::docs::security)). Counters restart; draw it at random (64 random bits repeat by
     /// chance about once in 5 billion tokens; one in a million after 6 million) and rotate the
     /// key well before that. [`TokenGenerator`](crate::TokenGenerator) does so, and takes no
     /// sequence.
