@@ -28,5 +28,5 @@ done | awk -v n="$n" -v p="$p" '
     printf "N=%s P=%s: user-space instructions and sendto+recvfrom calls of one run\n", n, p
     printf "| variant | instructions | vs c | sendto+recvfrom | vs c |\n|---|---|---|---|---|\n"
     for (i = 1; i <= NR; i++)
-      printf "| %s | %d | %.4f | %d | %.4f |\n", name[i], ir[i], ir[i] / ir[1], sc[i], sc[i] / sc[1]
+      printf "| %s | %.0f | %.4f | %.0f | %.4f |\n", name[i], ir[i], ir[i] / ir[1], sc[i], sc[i] / sc[1]
   }'
