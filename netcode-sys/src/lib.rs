@@ -7,8 +7,8 @@
 //! reaches what `netcode.h` does not declare: events recorded where they happen and the
 //! sessions of connected clients (patch 0008), the per-thread log buffer, the network
 //! simulator, and connect tokens with chosen fields.
-//! libsodium comes from `libsodium-sys` (built from source, or the system's with the
-//! `system-libsodium` feature).
+//! libsodium comes from `libsodium-sys-stable` (built from its signature-checked source, or
+//! the system's with the `system-libsodium` feature).
 //!
 //! Everything here is `unsafe` and checks nothing: the C `assert`s on misuse (in builds with
 //! debug assertions; in others misuse is undefined behaviour). The `netcode` crate is the safe
