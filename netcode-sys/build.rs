@@ -45,7 +45,9 @@ fn main() {
     // docs need, so the C is neither fetched nor compiled (nothing is linked by `cargo doc`).
     println!("cargo:rerun-if-env-changed=DOCS_RS");
     if env::var_os("DOCS_RS").is_some() && cfg!(not(feature = "buildtime-bindgen")) {
-        println!("cargo:warning=netcode-sys: DOCS_RS is set, so the C is not built (documentation only)");
+        println!(
+            "cargo:warning=netcode-sys: DOCS_RS is set, so the C is not built (documentation only)"
+        );
         return;
     }
 
