@@ -167,6 +167,18 @@ fn locate_sources(manifest_dir: &Path, out_dir: &Path) -> Source {
     }
 }
 
+/// The dependencies of netcode 0.3.1 (normal and build), each with a version its requirement
+/// accepts; fetch.toml patches each with an empty package of that name and version.
+const REFERENCE_STUBS: &[(&str, &str)] = &[
+    ("libsodium-sys", "0.0.14"),
+    ("log", "0.3.9"),
+    ("byteorder", "1.5.0"),
+    ("env_logger", "0.4.3"),
+    ("time", "0.1.45"),
+    ("gcc", "0.3.55"),
+    ("bindgen", "0.22.1"),
+];
+
 /// Asks cargo for the package `netcode` =0.3.1, so that the user's registry configuration,
 /// offline mode and download cache all apply, and returns its `c/` directory.
 fn fetch_from_registry(manifest_dir: &Path, out_dir: &Path) -> PathBuf {
@@ -178,6 +190,21 @@ fn fetch_from_registry(manifest_dir: &Path, out_dir: &Path) -> PathBuf {
         fs::copy(reference.join(from), work.join(to)).expect("copy the reference manifest");
     }
     fs::write(work.join("lib.rs"), "").expect("write OUT_DIR/reference/lib.rs");
+    // netcode 0.3.1's own dependencies, replaced (fetch.toml's [patch]) by empty local packages:
+    // cargo then downloads only netcode-0.3.1.crate, not its 2017 dependency graph.
+    for (name, version) in REFERENCE_STUBS {
+        let dir = work.join("stubs").join(name);
+        fs::create_dir_all(&dir).expect("create a stub package");
+        fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2015\"\n\
+                 [lib]\npath = \"lib.rs\"\n"
+            ),
+        )
+        .expect("write a stub manifest");
+        fs::write(dir.join("lib.rs"), "").expect("write a stub lib.rs");
+    }
 
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
@@ -191,20 +218,30 @@ fn fetch_from_registry(manifest_dir: &Path, out_dir: &Path) -> PathBuf {
             "--manifest-path",
         ])
         .arg(work.join("Cargo.toml"));
-    if env::var_os("CARGO_NET_OFFLINE").is_some_and(|v| v == "true") {
+    let offline = env::var_os("CARGO_NET_OFFLINE").is_some_and(|v| v == "true");
+    if offline {
         command.arg("--offline");
     }
     let output = command
         .output()
         .unwrap_or_else(|e| fail(&format!("could not run cargo: {e}")));
     if !output.status.success() {
+        let why = if offline {
+            "The build is offline and cargo's cache does not hold netcode 0.3.1."
+        } else {
+            "Fix the registry access (cargo's own message is above), or provide the sources \
+             another way."
+        };
         fail(&format!(
             "cargo could not fetch the registry package netcode 0.3.1, which carries the pinned \
-             netcode.io C sources:\n{}\n\
-             Fix the registry access, or provide the sources another way: \
-             `git submodule update --init` (the netcode.io submodule), or set {SOURCE_DIR_ENV} \
-             to a checkout of netcode.io at commit {PINNED_COMMIT}.",
-            String::from_utf8_lossy(&output.stderr)
+             netcode.io C sources:\n{}\n{why} The ways to provide them:\n\
+             - set {SOURCE_DIR_ENV} to a checkout of netcode.io at commit {PINNED_COMMIT} (or its \
+             c/ directory);\n\
+             - in a clone of this repository: `git submodule update --init` (the netcode.io \
+             submodule);\n\
+             - online once: any build with registry access caches netcode 0.3.1 for later offline \
+             builds (`cargo fetch` does not: it is not in your dependency graph).",
+            String::from_utf8_lossy(&output.stderr).trim_end()
         ));
     }
     let metadata: serde_json::Value =

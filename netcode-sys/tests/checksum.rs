@@ -2,43 +2,16 @@
 //! real build script (the binary cargo built for this test run) on copies of the verified
 //! files, modified or not, without compiling anything.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::{env, fs};
 
+use common::build_script;
+
 /// The verified source directory this build used.
 const VERIFIED: &str = env!("NETCODE_SYS_VERIFIED_SOURCE");
-
-/// The compiled build script of netcode-sys: in target/<profile>/build, beside this test
-/// binary's target/<profile>/deps, or, when building for an explicit --target (whose binaries
-/// are in target/<triple>/<profile>), in the host's target/<profile>/build.
-fn build_script() -> PathBuf {
-    let exe = env::current_exe().expect("path of this test binary");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let host_profile_dir = profile_dir
-        .parent()
-        .and_then(Path::parent)
-        .zip(profile_dir.file_name())
-        .map(|(target, profile)| target.join(profile));
-    [Some(profile_dir.to_path_buf()), host_profile_dir]
-        .into_iter()
-        .flatten()
-        .filter_map(|dir| fs::read_dir(dir.join("build")).ok())
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("netcode-sys-")
-        })
-        .map(|entry| entry.path().join("build-script-build"))
-        .find(|path| path.is_file())
-        .expect("the compiled netcode-sys build script")
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = env::temp_dir().join(format!(

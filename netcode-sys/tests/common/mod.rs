@@ -382,3 +382,36 @@ pub fn child_output_tail(output: &std::process::Output, lines: usize) -> String 
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
+
+/// The compiled build script of netcode-sys: in target/<profile>/build, beside this test
+/// binary's target/<profile>/deps, or, when building for an explicit --target (whose binaries
+/// are in target/<triple>/<profile>), in the host's target/<profile>/build.
+pub fn build_script() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("path of this test binary");
+    let profile_dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>");
+    let host_profile_dir = profile_dir
+        .parent()
+        .and_then(std::path::Path::parent)
+        .zip(profile_dir.file_name())
+        .map(|(target, profile)| target.join(profile));
+    [Some(profile_dir.to_path_buf()), host_profile_dir]
+        .into_iter()
+        .flatten()
+        .filter_map(|dir| std::fs::read_dir(dir.join("build")).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("netcode-sys-")
+        })
+        .map(|entry| entry.path().join("build-script-build"))
+        .filter(|path| path.is_file())
+        // Several builds of it may lie there (features, older versions): the newest is this one.
+        .max_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
+        .expect("the compiled netcode-sys build script")
+}
