@@ -6,43 +6,14 @@
 //! built for this test run) on scratch directories, as tests/checksum.rs does, without
 //! compiling anything.
 
+mod common;
+
+use common::build_script;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::{env, fs};
 
 const VERIFIED: &str = env!("NETCODE_SYS_VERIFIED_SOURCE");
-
-/// The compiled build script of netcode-sys (see tests/checksum.rs); the newest, where a
-/// target directory holds builds of older versions of it too.
-fn build_script() -> PathBuf {
-    let exe = env::current_exe().expect("path of this test binary");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let host_profile_dir = profile_dir
-        .parent()
-        .and_then(Path::parent)
-        .zip(profile_dir.file_name())
-        .map(|(target, profile)| target.join(profile));
-    [Some(profile_dir.to_path_buf()), host_profile_dir]
-        .into_iter()
-        .flatten()
-        .filter_map(|dir| fs::read_dir(dir.join("build")).ok())
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("netcode-sys-")
-        })
-        .map(|entry| entry.path().join("build-script-build"))
-        .filter_map(|path| Some((fs::metadata(&path).ok()?.modified().ok()?, path)))
-        .max()
-        .map(|(_, path)| path)
-        .expect("the compiled netcode-sys build script")
-}
 
 /// A scratch directory with the verified sources in `sources/` and a copy of the patch set in
 /// `netcode-sys/patches/`; with `checkout`, it is also laid out as this repository's checkout
