@@ -318,6 +318,8 @@ struct Hunk {
     patch: String,
     first: usize,
     last: usize,
+    /// 12 hex digits of the SHA-256 of the lines it replaces, each with its newline.
+    hash: String,
     lines: Vec<String>,
 }
 
@@ -482,6 +484,24 @@ fn apply_patches(dir: &Path, netcode_c: &str, leave_out: &LeaveOut) -> String {
                 lines.len()
             ));
         }
+        // The lines it replaces are the ones it was written for (the file's checksum pins the
+        // file; this pins each hunk's aim).
+        let replaced: String = lines[hunk.first - 1..hunk.last]
+            .iter()
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let actual = sha256_hex(replaced.as_bytes());
+        if actual[..12] != hunk.hash {
+            fail(&format!(
+                "patch {}: lines {}-{} of netcode.c are not the lines it was written for (their \
+                 hash is {}, the hunk's {}); see `scripts/patch-review.py diff`",
+                hunk.patch,
+                hunk.first,
+                hunk.last,
+                &actual[..12],
+                hunk.hash
+            ));
+        }
         lines.splice(hunk.first - 1..hunk.last, hunk.lines);
     }
     let mut out = lines.join("\n");
@@ -500,15 +520,28 @@ fn parse_patch(path: &Path) -> Vec<Hunk> {
     for (number, line) in text.lines().enumerate() {
         let at = || format!("{name}:{}", number + 1);
         if let Some(range) = line.strip_prefix("@@ ") {
-            let mut bounds = range.split_whitespace().map(str::parse::<usize>);
-            match (bounds.next(), bounds.next(), bounds.next()) {
-                (Some(Ok(first)), Some(Ok(last)), None) => hunks.push(Hunk {
-                    patch: name.clone(),
-                    first,
-                    last,
-                    lines: Vec::new(),
-                }),
-                _ => fail(&format!("{}: a hunk header is `@@ FIRST LAST`", at())),
+            let mut fields = range.split_whitespace();
+            let (first, last, hash) = (fields.next(), fields.next(), fields.next());
+            match (
+                first.map(str::parse::<usize>),
+                last.map(str::parse::<usize>),
+                hash,
+                fields.next(),
+            ) {
+                (Some(Ok(first)), Some(Ok(last)), Some(hash), None) if hash.len() == 12 => {
+                    hunks.push(Hunk {
+                        patch: name.clone(),
+                        first,
+                        last,
+                        hash: hash.to_string(),
+                        lines: Vec::new(),
+                    })
+                }
+                _ => fail(&format!(
+                    "{}: a hunk header is `@@ FIRST LAST HASH` (HASH: 12 hex digits of the \
+                     SHA-256 of the replaced lines; scripts/patch-review.py annotate writes it)",
+                    at()
+                )),
             }
         } else if let Some(code) = line.strip_prefix('+') {
             match hunks.last_mut() {
