@@ -528,15 +528,14 @@ fn parse_patch(path: &Path) -> Vec<Hunk> {
                 hash,
                 fields.next(),
             ) {
-                (Some(Ok(first)), Some(Ok(last)), Some(hash), None) if hash.len() == 12 => {
-                    hunks.push(Hunk {
+                (Some(Ok(first)), Some(Ok(last)), Some(hash), None) if hash.len() == 12 => hunks
+                    .push(Hunk {
                         patch: name.clone(),
                         first,
                         last,
                         hash: hash.to_string(),
                         lines: Vec::new(),
-                    })
-                }
+                    }),
                 _ => fail(&format!(
                     "{}: a hunk header is `@@ FIRST LAST HASH` (HASH: 12 hex digits of the \
                      SHA-256 of the replaced lines; scripts/patch-review.py annotate writes it)",

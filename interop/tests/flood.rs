@@ -6,7 +6,8 @@
 //! among them, replayed from other addresses; and then valid requests from 2,500 source
 //! addresses at once, which take every one of the server's 1024 encryption mappings.
 //! Afterwards the server is alive, no hostile sender got a slot, its heap did not grow by a
-//! single byte, and (once the mappings have expired) an honest client connects and exchanges
+//! single byte, its counts of dropped requests (`ignored_requests`) show every stage reached,
+//! and (once the mappings have expired) an honest client connects and exchanges
 //! payloads. Bounded: a fixed number of datagrams and sockets, then it stops.
 
 use std::net::{SocketAddr, UdpSocket};
@@ -393,6 +394,43 @@ fn flood_then_an_honest_client() {
         heap_after <= heap_before,
         "the heap grew from {heap_before} to {heap_after} bytes during the flood"
     );
+    // Every stage of the receive path was reached, as the server's own counts of what it
+    // dropped show.
+    let ignored = server.ignored_requests();
+    for (stage, count) in [
+        (
+            "a request of the wrong length",
+            ignored.request_wrong_length,
+        ),
+        ("a token for another protocol id", ignored.wrong_protocol_id),
+        ("an expired token", ignored.token_expired),
+        (
+            "a private part that does not decrypt",
+            ignored.token_not_decrypted,
+        ),
+        (
+            "a token for another server",
+            ignored.server_address_not_in_token,
+        ),
+        (
+            "no encryption mapping left",
+            ignored.encryption_mappings_full,
+        ),
+        (
+            "a packet that does not decrypt",
+            ignored.packets_not_decrypted,
+        ),
+        (
+            "a packet from an address without a key",
+            ignored.packets_without_key,
+        ),
+        ("a malformed packet", ignored.malformed_packets),
+    ] {
+        assert!(
+            count > 0,
+            "the flood never reached the stage of {stage}: {ignored:?}"
+        );
+    }
 
     // 4. An honest client is unaffected once the mappings have expired (5 s unused).
     keep_updating(&mut server, &clock, 5.5);
