@@ -412,6 +412,17 @@ int netcode_sys_read_packet( const uint8_t * buffer, int buffer_length, const ui
    to `protocol_id`, `expire_timestamp` and `sequence`. Returns 1, or 0. */
 int netcode_sys_encrypt_connect_token_data( uint8_t * data, uint64_t protocol_id, uint64_t expire_timestamp, uint64_t sequence, const uint8_t * key );
 
+/* Watches the next free of `server`'s (or `client`'s) struct by netcode.c on this thread:
+   netcode_sys_test_watched_free_nonzero_bytes then tells how many of its bytes were not zero
+   when it was freed (key material left in freed memory), or -1 while it was not freed. */
+void netcode_sys_test_watch_server_free( struct netcode_server_t * server );
+void netcode_sys_test_watch_client_free( struct netcode_client_t * client );
+long netcode_sys_test_watched_free_nonzero_bytes( void );
+
+/* Whether `length` bytes equal to `bytes` occur anywhere in the server's struct (its token
+   history, encryption mappings, keys): 1 or 0. */
+int netcode_sys_test_server_holds_bytes( struct netcode_server_t * server, const uint8_t * bytes, size_t length );
+
 void netcode_sys_layout_packet( size_t * size, size_t * align );
 
 /* netcode_server_create with const strings. Bind port 0 lets the system pick a port (patch

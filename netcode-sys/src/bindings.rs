@@ -579,6 +579,22 @@ unsafe extern "C" {
     ) -> ::libc::c_int;
 }
 unsafe extern "C" {
+    pub fn netcode_sys_test_watch_server_free(server: *mut netcode_server_t);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_test_watch_client_free(client: *mut netcode_client_t);
+}
+unsafe extern "C" {
+    pub fn netcode_sys_test_watched_free_nonzero_bytes() -> ::libc::c_long;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_test_server_holds_bytes(
+        server: *mut netcode_server_t,
+        bytes: *const u8,
+        length: usize,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
     pub fn netcode_sys_layout_packet(size: *mut usize, align: *mut usize);
 }
 unsafe extern "C" {
