@@ -25,19 +25,47 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATCHES = os.path.join(ROOT, "netcode-sys", "patches")
 
 
-def verified_lines():
-    out = subprocess.run(
+def pinned_sum():
+    with open(os.path.join(ROOT, "netcode-sys", "build.rs")) as f:
+        text = f.read()
+    start = text.index('"netcode.c",')
+    return text[start:].split('"')[3]
+
+
+def candidates():
+    """Where the build finds netcode.c, in its order; the registry copy last."""
+    if os.environ.get("NETCODE_SYS_SOURCE_DIR"):
+        base = os.environ["NETCODE_SYS_SOURCE_DIR"]
+        yield os.path.join(base, "c", "netcode.c")
+        yield os.path.join(base, "netcode.c")
+    yield os.path.join(ROOT, "netcode.io", "c", "netcode.c")
+    # The build's own record of its verified source (works when the build succeeds).
+    build = subprocess.run(
         ["cargo", "build", "-q", "-p", "netcode-sys", "--message-format=json"],
-        cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    for line in out.splitlines():
+        cwd=ROOT, capture_output=True, text=True)
+    for line in build.stdout.splitlines():
         message = json.loads(line)
         if message.get("reason") == "build-script-executed" and "netcode-sys" in message["package_id"]:
             for name, value in message.get("env", []):
                 if name == "NETCODE_SYS_VERIFIED_SOURCE":
-                    with open(os.path.join(value, "netcode.c"), "rb") as f:
-                        text = f.read().replace(b"\r\n", b"\n").decode()
-                    return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
-    sys.exit("patch-review: the build did not say where its verified sources are")
+                    yield os.path.join(value, "netcode.c")
+    # The registry package that carries it (when a patch no longer applies, the build fails).
+    home = os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo"))
+    yield from glob.glob(os.path.join(home, "registry", "src", "*", "netcode-0.3.1", "c", "netcode.c"))
+
+
+def verified_lines():
+    expected = pinned_sum()
+    for path in candidates():
+        if not os.path.isfile(path):
+            continue
+        with open(path, "rb") as f:
+            data = f.read().replace(b"\r\n", b"\n")
+        if hashlib.sha256(data).hexdigest() == expected:
+            text = data.decode()
+            return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+    sys.exit("patch-review: no netcode.c with the pinned SHA-256 found (build once, or set "
+             "NETCODE_SYS_SOURCE_DIR)")
 
 
 def digest(lines):

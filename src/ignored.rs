@@ -31,7 +31,8 @@ pub struct IgnoredRequests {
     /// build (the backend and the server disagree on `protocol_id`).
     pub wrong_protocol_id: u64,
     /// Connection requests whose token had expired by the server's clock (UNIX time): tokens
-    /// that live too short, or clocks of the backend and the server that disagree.
+    /// that live too short, or clocks of the backend and the server that disagree. Also
+    /// connection responses whose token expired during the handshake.
     pub token_expired: u64,
     /// Connection requests whose token's private part did not decrypt: made with another
     /// private key than the server's, or altered on the way.
@@ -46,10 +47,30 @@ pub struct IgnoredRequests {
     /// Connection requests and responses for a client id that is connected (from another
     /// address).
     pub client_id_already_connected: u64,
-    /// Connection requests with a token already used from another address (the C's history of
-    /// tokens), and connection responses that would reuse a recent session's keys
-    /// ([`ServerConfig::refuse_token_reuse`](crate::ServerConfig::refuse_token_reuse)).
+    /// Connection requests whose token expires before the server started plus
+    /// [`ServerConfig::max_token_lifetime`](crate::ServerConfig::max_token_lifetime): it could
+    /// have been used before this server started (the restart rule). Right after a start,
+    /// usually tokens made shorter-lived than the maximum, or a backend clock behind the
+    /// server's.
+    pub token_before_start: u64,
+    /// Connection requests whose token expires later than now plus
+    /// [`ServerConfig::max_token_lifetime`](crate::ServerConfig::max_token_lifetime): the
+    /// backend makes longer-lived tokens than the server allows, or its clock is ahead of the
+    /// server's.
+    pub token_lifetime_too_long: u64,
+    /// Connection requests with a token that already got a client a slot on this server, from
+    /// any address, and connection responses under such a token's keys
+    /// ([`ServerConfig::refuse_token_reuse`](crate::ServerConfig::refuse_token_reuse)): a
+    /// client reusing its token, or a replay.
     pub token_already_used: u64,
+    /// Connection requests with a token whose handshake another address started: a replay
+    /// of a captured request, or a client that changed address mid-handshake.
+    pub token_in_use_elsewhere: u64,
+    /// Connection requests with a new token while every entry of the server's token history
+    /// ([`NetcodeServer::TOKEN_HISTORY`](crate::NetcodeServer::TOKEN_HISTORY)) holds a token
+    /// that has not expired: more distinct tokens within a token lifetime than it holds, a
+    /// flood of valid tokens.
+    pub token_history_full: u64,
     /// Connection requests and responses denied because every slot is taken. These are
     /// answered, with a denial packet.
     pub server_full: u64,
@@ -90,7 +111,11 @@ impl IgnoredRequests {
             self.server_address_not_in_token,
             self.address_already_connected,
             self.client_id_already_connected,
+            self.token_before_start,
+            self.token_lifetime_too_long,
             self.token_already_used,
+            self.token_in_use_elsewhere,
+            self.token_history_full,
             self.server_full,
             self.encryption_mappings_full,
             self.challenge_not_decrypted,
@@ -115,7 +140,11 @@ impl IgnoredRequests {
             server_address_not_in_token: counts.server_address_not_in_token,
             address_already_connected: counts.address_already_connected,
             client_id_already_connected: counts.client_id_already_connected,
+            token_before_start: counts.token_before_start,
+            token_lifetime_too_long: counts.token_lifetime_too_long,
             token_already_used: counts.token_already_used,
+            token_in_use_elsewhere: counts.token_in_use_elsewhere,
+            token_history_full: counts.token_history_full,
             server_full: counts.server_full,
             encryption_mappings_full: counts.encryption_mappings_full,
             challenge_not_decrypted: counts.challenge_not_decrypted,
@@ -189,10 +218,38 @@ const REASONS: [(i32, log::Level, &str); raw::NETCODE_SYS_IGNORED_REASONS as usi
          before its old connection timed out (5 s)",
     ),
     (
+        raw::NETCODE_SYS_IGNORED_TOKEN_BEFORE_START,
+        log::Level::Warn,
+        "ignored a connection request with a token that expires before this server's start plus \
+         max_token_lifetime, so it may have been used before the start: tokens shorter-lived \
+         than the maximum are refused that long after a start, or the backend's clock is behind \
+         this server's",
+    ),
+    (
+        raw::NETCODE_SYS_IGNORED_TOKEN_LIFETIME_TOO_LONG,
+        log::Level::Warn,
+        "ignored a connection request with a token that expires later than now plus \
+         max_token_lifetime: the backend makes longer-lived tokens than this server allows, or \
+         its clock is ahead of this server's",
+    ),
+    (
         raw::NETCODE_SYS_IGNORED_TOKEN_ALREADY_USED,
         log::Level::Warn,
-        "ignored a connection with a token that was already used: a token replayed from another \
-         address, or used for a second session; clients need a fresh token for every connect",
+        "ignored a connection with a token that already opened a session here: a token reused \
+         or replayed; clients need a fresh token for every connect",
+    ),
+    (
+        raw::NETCODE_SYS_IGNORED_TOKEN_IN_USE_ELSEWHERE,
+        log::Level::Warn,
+        "ignored a connection request with a token whose handshake another address started: a \
+         captured request replayed, or a client that moved mid-handshake",
+    ),
+    (
+        raw::NETCODE_SYS_IGNORED_TOKEN_HISTORY_FULL,
+        log::Level::Warn,
+        "ignored a connection request with a new token: every entry of the token history holds \
+         a token that has not expired (more distinct tokens within a token lifetime than it \
+         holds, or a flood of valid tokens; issue fewer or shorter-lived tokens)",
     ),
     (
         raw::NETCODE_SYS_IGNORED_SERVER_FULL,

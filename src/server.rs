@@ -33,12 +33,34 @@ pub struct ServerConfig {
     pub protocol_id: u64,
     /// The key connect tokens for this server are encrypted with.
     pub private_key: [u8; NETCODE_KEY_BYTES],
-    /// Refuse a connection that reuses the keys of one of the last
-    /// [`RECENT_SESSIONS`](NetcodeServer::RECENT_SESSIONS) sessions, i.e. a connect token used
-    /// twice (default: true). The pinned C accepts a token again from the same address once its
-    /// first session ended, and the second session reuses the first one's AEAD nonces. The C
-    /// checks it before the client gets a slot, so a refused client is never reported.
+    /// One session per connect token (default: true). The server keeps every token presented
+    /// to it in its token history ([`TOKEN_HISTORY`](NetcodeServer::TOKEN_HISTORY) entries)
+    /// until the token expires; once a token got a client a slot, it admits nothing more, from
+    /// any address, whether or not that client is still connected (counted as
+    /// [`token_already_used`](crate::IgnoredRequests::token_already_used)). With `false`, the
+    /// pinned C's rule: a token is answered again from the address that used it first, and a
+    /// second session under it reuses the first one's keys with sequence numbers (AEAD nonces)
+    /// that start at 0 again. Either way a token whose handshake has started is refused from
+    /// every other address.
     pub refuse_token_reuse: bool,
+    /// The restart rule: the longest token lifetime, in seconds, this server accepts (default
+    /// `Some(30)`, [`TokenSettings`]' default lifetime). With `Some(max)`, a token that expires
+    /// before the server's creation (wall clock) plus `max` is refused (it could have been
+    /// made, and used, before this server existed, which its token history cannot know:
+    /// [`token_before_start`](crate::IgnoredRequests::token_before_start)), and so is a token
+    /// that expires later than now plus `max`
+    /// ([`token_lifetime_too_long`](crate::IgnoredRequests::token_lifetime_too_long)).
+    ///
+    /// Only a token's expiry is authenticated (its creation time is not in the connection
+    /// request), so the rule works on the expiry alone: tokens that live shorter than `max`
+    /// are refused for the first `max - lifetime` seconds after a start (15-s tokens, with the
+    /// default, for 15 s). Tokens must not be longer-lived than `max`, and a backend's clock
+    /// must not run ahead of the server's (by a second or more, a fresh token looks too
+    /// long-lived): allow for that by a larger `max`. With `None`, a restarted server accepts
+    /// a token that was used before its restart, once more (the 0.3.1 API's servers, whose
+    /// documented lifetimes no one maximum accepts right after a start; SECURITY.md).
+    /// `Some(0)` would refuse every token: [`NetcodeServer::new`] refuses it.
+    pub max_token_lifetime: Option<u32>,
 }
 
 impl ServerConfig {
@@ -55,6 +77,7 @@ impl ServerConfig {
             protocol_id,
             private_key,
             refuse_token_reuse: true,
+            max_token_lifetime: Some(DEFAULT_MAX_TOKEN_LIFETIME),
         }
     }
 
@@ -65,9 +88,18 @@ impl ServerConfig {
         self
     }
 
-    /// Sets whether a reused connect token is refused (default: true).
+    /// Sets whether a connect token opens one session only (default: true; see
+    /// [`refuse_token_reuse`](ServerConfig#structfield.refuse_token_reuse)).
     pub fn refuse_token_reuse(mut self, refuse: bool) -> ServerConfig {
         self.refuse_token_reuse = refuse;
+        self
+    }
+
+    /// Sets the longest token lifetime accepted, in seconds, or `None` for no restart rule
+    /// (default: `Some(30)`; see
+    /// [`max_token_lifetime`](ServerConfig#structfield.max_token_lifetime)).
+    pub fn max_token_lifetime(mut self, seconds: Option<u32>) -> ServerConfig {
+        self.max_token_lifetime = seconds;
         self
     }
 
@@ -86,9 +118,14 @@ impl fmt::Debug for ServerConfig {
             .field("public_address", &self.public_address)
             .field("max_clients", &self.max_clients)
             .field("protocol_id", &self.protocol_id)
+            .field("refuse_token_reuse", &self.refuse_token_reuse)
+            .field("max_token_lifetime", &self.max_token_lifetime)
             .finish_non_exhaustive()
     }
 }
+
+/// [`TokenSettings`]' default lifetime: a server's own fresh tokens pass the restart rule.
+const DEFAULT_MAX_TOKEN_LIFETIME: u32 = 30;
 
 /// One connection of a client to a server: its slot and a serial number the C gives every
 /// connection it accepts and never reuses. Keep it to send to, receive from or disconnect that
@@ -282,8 +319,11 @@ pub struct NetcodeServer {
 unsafe impl Send for NetcodeServer {}
 
 impl NetcodeServer {
-    /// How many sessions a server remembers to refuse token reuse.
-    pub const RECENT_SESSIONS: usize = raw::NETCODE_SYS_RECENT_SESSIONS as usize;
+    /// The entries of a server's token history: it holds this many tokens that have not
+    /// expired, one entry a token presented to it. Beyond that, new tokens are refused (never
+    /// is an entry evicted) until the oldest expire: with 30-s tokens, up to 136 new tokens a
+    /// second, sustained. About 350 KiB of the server's memory (88 bytes an entry).
+    pub const TOKEN_HISTORY: usize = raw::NETCODE_SYS_TOKEN_HISTORY as usize;
 
     /// A server on its own UDP socket, started with `config.max_clients` slots.
     ///
@@ -291,7 +331,7 @@ impl NetcodeServer {
     /// [`public_address`](ServerConfig::public_address), or every token would name an address
     /// no client can send to ([`Error::UnspecifiedPublicAddress`]).
     pub fn new(config: ServerConfig) -> Result<NetcodeServer, Error> {
-        check_max_clients(config.max_clients)?;
+        check_config(&config)?;
         if config.public_address.ip().is_unspecified() {
             return Err(Error::UnspecifiedPublicAddress(config.public_address));
         }
@@ -332,7 +372,7 @@ impl NetcodeServer {
         simulator: &NetworkSimulator,
         config: ServerConfig,
     ) -> Result<NetcodeServer, Error> {
-        check_max_clients(config.max_clients)?;
+        check_config(&config)?;
         if config.public_address.port() == 0 {
             return Err(Error::SimulatedAddressNeedsPort(config.public_address));
         }
@@ -377,6 +417,11 @@ impl NetcodeServer {
             raw::netcode_sys_server_refuse_token_reuse(
                 raw.as_ptr(),
                 c_int::from(config.refuse_token_reuse),
+            );
+            raw::netcode_sys_server_limit_token_lifetime(
+                raw.as_ptr(),
+                c_int::from(config.max_token_lifetime.is_some()),
+                config.max_token_lifetime.unwrap_or(0),
             );
             raw::netcode_sys_server_record_events(raw.as_ptr(), 1);
         }
@@ -761,10 +806,15 @@ impl fmt::Debug for NetcodeServer {
     }
 }
 
-fn check_max_clients(max_clients: usize) -> Result<(), Error> {
-    if (1..=NETCODE_MAX_CLIENTS).contains(&max_clients) {
-        Ok(())
-    } else {
-        Err(Error::InvalidMaxClients(max_clients))
+fn check_config(config: &ServerConfig) -> Result<(), Error> {
+    if !(1..=NETCODE_MAX_CLIENTS).contains(&config.max_clients) {
+        return Err(Error::InvalidMaxClients(config.max_clients));
     }
+    if config.max_token_lifetime == Some(0) {
+        return Err(Error::InvalidTokenSetting(
+            "max_token_lifetime is Some(0), which refuses every token; use the tokens' \
+             lifetime (30 s by default), or None for no restart rule",
+        ));
+    }
+    Ok(())
 }

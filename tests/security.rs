@@ -11,7 +11,8 @@ use netcode::{ConnectionState, NetcodeClient, NetcodeServer, ServerConfig};
 
 /// Token reuse (upstream advisory GHSA-v29p-3vj4-vg4f): after a session ends, the same token
 /// from the same address opens a second session with the same keys, whose sequence numbers
-/// start again at 0: AEAD nonces are reused. The pinned C accepts it; this crate refuses.
+/// start again at 0: AEAD nonces are reused. The pinned C accepts it; this crate's token
+/// history (patch 0023) refuses it. tests/history.rs has the other ways a token comes back.
 #[test]
 fn a_token_opens_one_session_only() {
     let mut s = Session::simulated(4, 0.0, 0.0, 0.0, 0.0);
@@ -29,8 +30,8 @@ fn a_token_opens_one_session_only() {
     ));
 
     // A new client at the same address (as an attacker replaying the token would be) gets no
-    // second session: the C ignores its connection responses, so it never gets a slot and
-    // nothing about it is reported.
+    // second session: the server ignores its connection requests (the token is consumed), so
+    // it never gets a slot and nothing about it is reported.
     let address = s.clients[c].local_address();
     s.clients.clear();
     let mut again = NetcodeClient::with_simulator(s.simulator.as_ref().unwrap(), address).unwrap();
@@ -45,10 +46,11 @@ fn a_token_opens_one_session_only() {
     assert!(s.clients[0].send(b"anyone?").is_err());
     assert_eq!(
         s.run_until_stopped(0, 10.0),
-        ConnectionState::ConnectionResponseTimedOut
+        ConnectionState::ConnectionRequestTimedOut
     );
     assert!(s.server_received().is_empty());
     assert_eq!(s.seen.connected.len(), 1, "the reused session was reported");
+    assert!(s.server.ignored_requests().token_already_used > 0);
 }
 
 /// Amplification: a connection request (1062 bytes) gets a challenge of 333 bytes; invalid

@@ -115,8 +115,9 @@ struct netcode_sys_connect_token
 /* Room for a connect and a disconnect of every slot, and some keep-alive and denial events. */
 #define NETCODE_SYS_SERVER_EVENTS ( 2 * NETCODE_MAX_CLIENTS + 64 )
 #define NETCODE_SYS_CLIENT_EVENTS 16
-/* How many sessions a server remembers to refuse a reused connect token. */
-#define NETCODE_SYS_RECENT_SESSIONS 4096
+/* The entries of a server's token history (patch 0023): one for every connect token presented
+   to it that has not expired yet. */
+#define NETCODE_SYS_TOKEN_HISTORY 4096
 
 /* A server event. CONNECTED: the slot, the client's id, its session, address and user data.
    DISCONNECTED: the same (user data left as it was) and the reason. KEEP_ALIVE_SENT: the slot,
@@ -178,10 +179,26 @@ void netcode_sys_client_record_events( struct netcode_client_t * client, int rec
 void netcode_sys_server_record_info_events( struct netcode_server_t * server, int record );
 void netcode_sys_client_record_info_events( struct netcode_client_t * client, int record );
 
-/* Whether a connection response whose client-to-server key one of the last
-   NETCODE_SYS_RECENT_SESSIONS sessions used (a connect token used twice) is ignored (default:
-   no). */
+/* ---- The token history (patch 0023) -------------------------------------------------------
+   A server remembers every connect token presented to it until the token expires, in
+   NETCODE_SYS_TOKEN_HISTORY entries: the token's MAC, the address that presented it first,
+   its expire timestamp, its client-to-server key, and whether it is pending (its handshake
+   has started) or consumed (it got a client a slot). A pending token is answered again only
+   from its first address. An entry is free only once its token has expired: while every entry
+   holds an unexpired token, a request with a new token is ignored (token_history_full). The
+   history lives as long as the server object (a stop and start keep it). */
+
+/* Whether a consumed token admits nothing more, from any address, whether or not its client
+   is still connected (default: no, the pinned C's rule: a token is answered again from the
+   address that used it first, and a second session reuses the first one's keys and nonces). */
 void netcode_sys_server_refuse_token_reuse( struct netcode_server_t * server, int refuse );
+
+/* The restart rule (default: off). With `limit`, a connection request is ignored when its
+   token expires before the server's creation (wall clock, seconds) plus `max_seconds`: such a
+   token could have been used before this server existed, beyond its history
+   (token_before_start); or after now plus `max_seconds`: it lives longer than the maximum
+   (token_lifetime_too_long). */
+void netcode_sys_server_limit_token_lifetime( struct netcode_server_t * server, int limit, uint32_t max_seconds );
 
 /* ---- Ignored requests (patch 0022) ---------------------------------------------------------
    What a server dropped instead of acting on it, counted by reason since it was created, at
@@ -195,14 +212,24 @@ struct netcode_sys_ignored_requests
     uint64_t request_wrong_length;          /* not 1062 bytes (NETCODE 1.02's are 1078) */
     uint64_t wrong_version;                 /* version info other than "NETCODE 1.00" */
     uint64_t wrong_protocol_id;             /* not this server's protocol id */
-    uint64_t token_expired;                 /* expire timestamp at or before the server's clock */
+    uint64_t token_expired;                 /* expire timestamp at or before the server's clock;
+                                               also responses whose token expired during the
+                                               handshake (0023) */
     uint64_t token_not_decrypted;           /* private part fails its MAC: another key, altered */
     uint64_t token_unreadable;              /* decrypted, but its server list does not parse */
     uint64_t server_address_not_in_token;   /* the token does not list the public address */
     uint64_t address_already_connected;     /* a client at the request's address is connected */
     uint64_t client_id_already_connected;   /* requests and responses for a connected id */
-    uint64_t token_already_used;            /* from another address (the C's history of tokens),
-                                               or a response reusing a session's keys (0008) */
+    uint64_t token_before_start;            /* could have been used before the server started:
+                                               it expires before start + max (0023) */
+    uint64_t token_lifetime_too_long;       /* expires after now + max (0023) */
+    uint64_t token_already_used;            /* requests with a consumed token, from any address,
+                                               and responses whose keys a consumed token
+                                               carried (0023) */
+    uint64_t token_in_use_elsewhere;        /* a pending token, from another address than the
+                                               one that presented it first (0023) */
+    uint64_t token_history_full;            /* a new token while every history entry holds an
+                                               unexpired one (0023) */
     uint64_t server_full;                   /* requests and responses denied: every slot taken
                                                (these are answered, with a denial packet) */
     uint64_t encryption_mappings_full;      /* no room for the request's encryption mapping */
@@ -228,16 +255,20 @@ struct netcode_sys_ignored_requests
 #define NETCODE_SYS_IGNORED_SERVER_ADDRESS_NOT_IN_TOKEN 6
 #define NETCODE_SYS_IGNORED_ADDRESS_ALREADY_CONNECTED 7
 #define NETCODE_SYS_IGNORED_CLIENT_ID_ALREADY_CONNECTED 8
-#define NETCODE_SYS_IGNORED_TOKEN_ALREADY_USED 9
-#define NETCODE_SYS_IGNORED_SERVER_FULL 10
-#define NETCODE_SYS_IGNORED_ENCRYPTION_MAPPINGS_FULL 11
-#define NETCODE_SYS_IGNORED_CHALLENGE_NOT_DECRYPTED 12
-#define NETCODE_SYS_IGNORED_LATE_RESPONSES 13
-#define NETCODE_SYS_IGNORED_EVENTS_UNREAD 14
-#define NETCODE_SYS_IGNORED_MALFORMED_PACKETS 15
-#define NETCODE_SYS_IGNORED_PACKETS_WITHOUT_KEY 16
-#define NETCODE_SYS_IGNORED_PACKETS_NOT_DECRYPTED 17
-#define NETCODE_SYS_IGNORED_REASONS 18
+#define NETCODE_SYS_IGNORED_TOKEN_BEFORE_START 9
+#define NETCODE_SYS_IGNORED_TOKEN_LIFETIME_TOO_LONG 10
+#define NETCODE_SYS_IGNORED_TOKEN_ALREADY_USED 11
+#define NETCODE_SYS_IGNORED_TOKEN_IN_USE_ELSEWHERE 12
+#define NETCODE_SYS_IGNORED_TOKEN_HISTORY_FULL 13
+#define NETCODE_SYS_IGNORED_SERVER_FULL 14
+#define NETCODE_SYS_IGNORED_ENCRYPTION_MAPPINGS_FULL 15
+#define NETCODE_SYS_IGNORED_CHALLENGE_NOT_DECRYPTED 16
+#define NETCODE_SYS_IGNORED_LATE_RESPONSES 17
+#define NETCODE_SYS_IGNORED_EVENTS_UNREAD 18
+#define NETCODE_SYS_IGNORED_MALFORMED_PACKETS 19
+#define NETCODE_SYS_IGNORED_PACKETS_WITHOUT_KEY 20
+#define NETCODE_SYS_IGNORED_PACKETS_NOT_DECRYPTED 21
+#define NETCODE_SYS_IGNORED_REASONS 22
 
 /* Copies the server's counters into `ignored` (every field written). */
 void netcode_sys_server_ignored_requests( struct netcode_server_t * server, struct netcode_sys_ignored_requests * ignored );
@@ -380,6 +411,17 @@ int netcode_sys_read_packet( const uint8_t * buffer, int buffer_length, const ui
    whatever they hold, as a connect token's private part (its MAC in the last 16 bytes), bound
    to `protocol_id`, `expire_timestamp` and `sequence`. Returns 1, or 0. */
 int netcode_sys_encrypt_connect_token_data( uint8_t * data, uint64_t protocol_id, uint64_t expire_timestamp, uint64_t sequence, const uint8_t * key );
+
+/* Watches the next free of `server`'s (or `client`'s) struct by netcode.c on this thread:
+   netcode_sys_test_watched_free_nonzero_bytes then tells how many of its bytes were not zero
+   when it was freed (key material left in freed memory), or -1 while it was not freed. */
+void netcode_sys_test_watch_server_free( struct netcode_server_t * server );
+void netcode_sys_test_watch_client_free( struct netcode_client_t * client );
+long netcode_sys_test_watched_free_nonzero_bytes( void );
+
+/* Whether `length` bytes equal to `bytes` occur anywhere in the server's struct (its token
+   history, encryption mappings, keys): 1 or 0. */
+int netcode_sys_test_server_holds_bytes( struct netcode_server_t * server, const uint8_t * bytes, size_t length );
 
 void netcode_sys_layout_packet( size_t * size, size_t * align );
 

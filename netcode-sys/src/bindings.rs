@@ -43,7 +43,7 @@ pub const NETCODE_SYS_DISCONNECT_PACKET: i32 = 2;
 pub const NETCODE_SYS_DISCONNECT_TIMED_OUT: i32 = 3;
 pub const NETCODE_SYS_SERVER_EVENTS: i32 = 576;
 pub const NETCODE_SYS_CLIENT_EVENTS: i32 = 16;
-pub const NETCODE_SYS_RECENT_SESSIONS: i32 = 4096;
+pub const NETCODE_SYS_TOKEN_HISTORY: i32 = 4096;
 pub const NETCODE_SYS_IGNORED_REQUEST_WRONG_LENGTH: i32 = 0;
 pub const NETCODE_SYS_IGNORED_WRONG_VERSION: i32 = 1;
 pub const NETCODE_SYS_IGNORED_WRONG_PROTOCOL_ID: i32 = 2;
@@ -53,16 +53,20 @@ pub const NETCODE_SYS_IGNORED_TOKEN_UNREADABLE: i32 = 5;
 pub const NETCODE_SYS_IGNORED_SERVER_ADDRESS_NOT_IN_TOKEN: i32 = 6;
 pub const NETCODE_SYS_IGNORED_ADDRESS_ALREADY_CONNECTED: i32 = 7;
 pub const NETCODE_SYS_IGNORED_CLIENT_ID_ALREADY_CONNECTED: i32 = 8;
-pub const NETCODE_SYS_IGNORED_TOKEN_ALREADY_USED: i32 = 9;
-pub const NETCODE_SYS_IGNORED_SERVER_FULL: i32 = 10;
-pub const NETCODE_SYS_IGNORED_ENCRYPTION_MAPPINGS_FULL: i32 = 11;
-pub const NETCODE_SYS_IGNORED_CHALLENGE_NOT_DECRYPTED: i32 = 12;
-pub const NETCODE_SYS_IGNORED_LATE_RESPONSES: i32 = 13;
-pub const NETCODE_SYS_IGNORED_EVENTS_UNREAD: i32 = 14;
-pub const NETCODE_SYS_IGNORED_MALFORMED_PACKETS: i32 = 15;
-pub const NETCODE_SYS_IGNORED_PACKETS_WITHOUT_KEY: i32 = 16;
-pub const NETCODE_SYS_IGNORED_PACKETS_NOT_DECRYPTED: i32 = 17;
-pub const NETCODE_SYS_IGNORED_REASONS: i32 = 18;
+pub const NETCODE_SYS_IGNORED_TOKEN_BEFORE_START: i32 = 9;
+pub const NETCODE_SYS_IGNORED_TOKEN_LIFETIME_TOO_LONG: i32 = 10;
+pub const NETCODE_SYS_IGNORED_TOKEN_ALREADY_USED: i32 = 11;
+pub const NETCODE_SYS_IGNORED_TOKEN_IN_USE_ELSEWHERE: i32 = 12;
+pub const NETCODE_SYS_IGNORED_TOKEN_HISTORY_FULL: i32 = 13;
+pub const NETCODE_SYS_IGNORED_SERVER_FULL: i32 = 14;
+pub const NETCODE_SYS_IGNORED_ENCRYPTION_MAPPINGS_FULL: i32 = 15;
+pub const NETCODE_SYS_IGNORED_CHALLENGE_NOT_DECRYPTED: i32 = 16;
+pub const NETCODE_SYS_IGNORED_LATE_RESPONSES: i32 = 17;
+pub const NETCODE_SYS_IGNORED_EVENTS_UNREAD: i32 = 18;
+pub const NETCODE_SYS_IGNORED_MALFORMED_PACKETS: i32 = 19;
+pub const NETCODE_SYS_IGNORED_PACKETS_WITHOUT_KEY: i32 = 20;
+pub const NETCODE_SYS_IGNORED_PACKETS_NOT_DECRYPTED: i32 = 21;
+pub const NETCODE_SYS_IGNORED_REASONS: i32 = 22;
 pub const NETCODE_SYS_LOG_BUFFER_BYTES: i32 = 16384;
 pub const NETCODE_SYS_LOG_LINE_BYTES: i32 = 512;
 pub const NETCODE_SYS_CONNECTION_REQUEST_PACKET: i32 = 0;
@@ -381,6 +385,13 @@ extern "C" {
         refuse: ::libc::c_int,
     );
 }
+extern "C" {
+    pub fn netcode_sys_server_limit_token_lifetime(
+        server: *mut netcode_server_t,
+        limit: ::libc::c_int,
+        max_seconds: u32,
+    );
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct netcode_sys_ignored_requests {
@@ -393,7 +404,11 @@ pub struct netcode_sys_ignored_requests {
     pub server_address_not_in_token: u64,
     pub address_already_connected: u64,
     pub client_id_already_connected: u64,
+    pub token_before_start: u64,
+    pub token_lifetime_too_long: u64,
     pub token_already_used: u64,
+    pub token_in_use_elsewhere: u64,
+    pub token_history_full: u64,
     pub server_full: u64,
     pub encryption_mappings_full: u64,
     pub challenge_not_decrypted: u64,
@@ -561,6 +576,22 @@ extern "C" {
         expire_timestamp: u64,
         sequence: u64,
         key: *const u8,
+    ) -> ::libc::c_int;
+}
+extern "C" {
+    pub fn netcode_sys_test_watch_server_free(server: *mut netcode_server_t);
+}
+extern "C" {
+    pub fn netcode_sys_test_watch_client_free(client: *mut netcode_client_t);
+}
+extern "C" {
+    pub fn netcode_sys_test_watched_free_nonzero_bytes() -> ::libc::c_long;
+}
+extern "C" {
+    pub fn netcode_sys_test_server_holds_bytes(
+        server: *mut netcode_server_t,
+        bytes: *const u8,
+        length: usize,
     ) -> ::libc::c_int;
 }
 extern "C" {
