@@ -180,7 +180,8 @@ impl Server<UdpSocket, ()> {
 }
 
 impl<I, S> Server<I, S> {
-    /// A token for this server, valid `expire_secs` seconds; the sequence increases per token.
+    /// A token for this server, valid `expire_secs` seconds, with a random sequence number (the
+    /// nonce of its private part; 0.3.1 counted it from 0 per server, see MIGRATING.md).
     pub fn generate_token(
         &mut self,
         expire_secs: usize,
