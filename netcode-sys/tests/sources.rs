@@ -1,6 +1,8 @@
-//! Where the pinned C comes from, in each situation a user can be in: sources given (no nested
-//! cargo, offline), offline without sources (one message naming every way), and the registry
-//! fallback (cargo downloads netcode-0.3.1.crate alone, into the user's CARGO_HOME). These run
+//! Where the pinned C comes from, in each situation a user can be in: sources given by
+//! NETCODE_SYS_SOURCE_DIR or the submodule (no nested cargo, offline), offline without sources
+//! (one message naming every way), the registry fallback (cargo downloads netcode-0.3.1.crate
+//! alone, into the user's CARGO_HOME), and source replacement (a local directory of crates,
+//! offline). These run
 //! this package's real build script, which stops at compiling (no compiler settings here).
 
 mod common;
@@ -111,6 +113,10 @@ fn offline_without_sources_names_every_way_to_provide_them() {
 }
 
 /// The registry fallback, online, with an empty CARGO_HOME: cargo downloads netcode 0.3.1
+/// alone, into that CARGO_HOME; then, offline, from a replacement directory source. Needs the
+/// crates.io registry.
+///
+/// Online:
 /// alone (its 2017 dependencies are stubbed out), into that CARGO_HOME, and the files it
 /// carries pass verification and are patched. Needs the crates.io registry.
 #[test]
@@ -136,5 +142,106 @@ fn the_registry_fallback_downloads_only_netcode_0_3_1() {
     assert_eq!(downloaded, ["netcode-0.3.1.crate"], "{text}");
     // The build script stops at compiling, having no compiler settings: that is expected.
     let _ = output;
+
+    // Source replacement, offline: a user whose cargo reads crates from a local directory
+    // (as `cargo vendor` sets up) gets the package from there, with no network.
+    let cache = fs::read_dir(cargo_home.join("registry/cache"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let unpacked = fs::read_dir(cargo_home.join("registry/src"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("netcode-0.3.1");
+    let vendor = manifest_dir.parent().unwrap().join("vendor");
+    copy_tree(&unpacked, &vendor.join("netcode-0.3.1"));
+    let crate_file = fs::read(cache.join("netcode-0.3.1.crate")).unwrap();
+    fs::write(
+        vendor.join("netcode-0.3.1/.cargo-checksum.json"),
+        format!(r#"{{"files":{{}},"package":"{}"}}"#, sha256(&crate_file)),
+    )
+    .unwrap();
+    let vendored_home = manifest_dir.parent().unwrap().join("vendored-home");
+    fs::create_dir_all(&vendored_home).unwrap();
+    fs::write(
+        vendored_home.join("config.toml"),
+        format!(
+            "[source.crates-io]\nreplace-with = \"vendored\"\n[source.vendored]\ndirectory = {:?}\n",
+            vendor.display().to_string()
+        ),
+    )
+    .unwrap();
+    let _ = fs::remove_dir_all(manifest_dir.parent().unwrap().join("out"));
+    let (_, text) = run(&manifest_dir, |command| {
+        command
+            .env("CARGO_HOME", &vendored_home)
+            .env("CARGO_NET_OFFLINE", "true")
+            .env("CARGO", env!("CARGO"));
+    });
+    assert!(
+        patched_copy_exists(&manifest_dir),
+        "the fallback did not use the replacement source:\n{text}"
+    );
+    assert!(
+        !vendored_home.join("registry/cache").exists(),
+        "cargo downloaded although a replacement source holds the package:\n{text}"
+    );
     let _ = fs::remove_dir_all(manifest_dir.parent().unwrap());
+}
+
+/// With the netcode.io submodule populated, an offline build needs no nested cargo either.
+#[test]
+fn a_populated_submodule_builds_offline_without_a_nested_cargo() {
+    let manifest_dir = manifest_copy("submodule");
+    let checkout = manifest_dir.parent().unwrap().join("netcode.io").join("c");
+    fs::create_dir_all(&checkout).unwrap();
+    for name in ["netcode.c", "netcode.h"] {
+        fs::copy(Path::new(VERIFIED).join(name), checkout.join(name)).unwrap();
+    }
+    let (_, text) = run(&manifest_dir, |command| {
+        command
+            .env("CARGO_NET_OFFLINE", "true")
+            .env("CARGO", "/nonexistent/cargo");
+    });
+    assert!(!text.contains("could not run cargo"), "{text}");
+    assert!(
+        patched_copy_exists(&manifest_dir),
+        "no patched netcode.c:\n{text}"
+    );
+    let _ = fs::remove_dir_all(manifest_dir.parent().unwrap());
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// SHA-256 in hex, by the system's sha256sum (the test has no hashing crate).
+fn sha256(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sha256sum");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
 }
