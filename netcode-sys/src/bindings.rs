@@ -80,16 +80,16 @@ pub const NETCODE_SYS_CHALLENGE_TOKEN_BYTES: i32 = 300;
 pub const NETCODE_SYS_MAX_PACKET_BYTES: i32 = 1220;
 pub const NETCODE_SYS_SENT: i32 = -1;
 pub const NETCODE_SYS_NOT_CONNECTED: i32 = -2;
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_init() -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_term();
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_log_level(level: ::libc::c_int);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_random_bytes(data: *mut u8, bytes: ::libc::c_int);
 }
 #[repr(C)]
@@ -97,48 +97,48 @@ extern "C" {
 pub struct netcode_client_t {
     _unused: [u8; 0],
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_create(address: *mut ::libc::c_char, time: f64) -> *mut netcode_client_t;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_destroy(client: *mut netcode_client_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_connect(client: *mut netcode_client_t, connect_token: *mut u8);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_update(client: *mut netcode_client_t, time: f64);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_send_packet(
         client: *mut netcode_client_t,
         packet_data: *mut u8,
         packet_bytes: ::libc::c_int,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_receive_packet(
         client: *mut netcode_client_t,
         packet_bytes: *mut ::libc::c_int,
         packet_sequence: *mut u64,
     ) -> *mut ::libc::c_void;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_free_packet(client: *mut netcode_client_t, packet: *mut ::libc::c_void);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_disconnect(client: *mut netcode_client_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_state(client: *mut netcode_client_t) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_index(client: *mut netcode_client_t) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_max_clients(client: *mut netcode_client_t) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_generate_connect_token(
         num_server_addresses: ::libc::c_int,
         server_addresses: *mut *mut ::libc::c_char,
@@ -155,7 +155,7 @@ extern "C" {
 pub struct netcode_server_t {
     _unused: [u8; 0],
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_create(
         bind_address: *mut ::libc::c_char,
         public_address: *mut ::libc::c_char,
@@ -164,40 +164,40 @@ extern "C" {
         time: f64,
     ) -> *mut netcode_server_t;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_start(server: *mut netcode_server_t, max_clients: ::libc::c_int);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_update(client: *mut netcode_server_t, time: f64);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_client_connected(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_client_id(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> u64;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_disconnect_client(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_disconnect_all_clients(server: *mut netcode_server_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_next_packet_sequence(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> u64;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_send_packet(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
@@ -205,7 +205,7 @@ extern "C" {
         packet_bytes: ::libc::c_int,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_receive_packet(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
@@ -213,25 +213,25 @@ extern "C" {
         packet_sequence: *mut u64,
     ) -> *mut ::libc::c_void;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_free_packet(server: *mut netcode_server_t, packet: *mut ::libc::c_void);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_num_clients_connected(server: *mut netcode_server_t) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_client_user_data(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> *mut ::libc::c_void;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_destroy(server: *mut netcode_server_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sleep(seconds: f64);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_time() -> f64;
 }
 #[repr(C)]
@@ -239,31 +239,31 @@ extern "C" {
 pub struct netcode_network_simulator_t {
     _unused: [u8; 0],
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_network_simulator_create() -> *mut netcode_network_simulator_t;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_network_simulator_destroy(network_simulator: *mut netcode_network_simulator_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_network_simulator_update(
         network_simulator: *mut netcode_network_simulator_t,
         time: f64,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_network_simulator_discard_packets(
         network_simulator: *mut netcode_network_simulator_t,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_client_create_internal(
         address: *mut ::libc::c_char,
         time: f64,
         network_simulator: *mut netcode_network_simulator_t,
     ) -> *mut netcode_client_t;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_server_create_internal(
         bind_address: *mut ::libc::c_char,
         public_address: *mut ::libc::c_char,
@@ -273,7 +273,7 @@ extern "C" {
         network_simulator: *mut netcode_network_simulator_t,
     ) -> *mut netcode_server_t;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_test();
 }
 #[repr(C)]
@@ -327,65 +327,65 @@ pub struct netcode_sys_client_event {
     pub to: ::libc::c_int,
     pub reason: ::libc::c_int,
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_peek_event(
         server: *mut netcode_server_t,
     ) -> *const netcode_sys_server_event;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_peek_event(
         client: *mut netcode_client_t,
     ) -> *const netcode_sys_client_event;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_pop_event(server: *mut netcode_server_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_pop_event(client: *mut netcode_client_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_requeue_event(server: *mut netcode_server_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_requeue_event(client: *mut netcode_client_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_num_events(server: *mut netcode_server_t) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_num_events(client: *mut netcode_client_t) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_events_dropped(server: *mut netcode_server_t) -> u64;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_events_dropped(client: *mut netcode_client_t) -> u64;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_record_events(server: *mut netcode_server_t, record: ::libc::c_int);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_record_events(client: *mut netcode_client_t, record: ::libc::c_int);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_record_info_events(
         server: *mut netcode_server_t,
         record: ::libc::c_int,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_record_info_events(
         client: *mut netcode_client_t,
         record: ::libc::c_int,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_refuse_token_reuse(
         server: *mut netcode_server_t,
         refuse: ::libc::c_int,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_limit_token_lifetime(
         server: *mut netcode_server_t,
         limit: ::libc::c_int,
@@ -418,13 +418,13 @@ pub struct netcode_sys_ignored_requests {
     pub packets_without_key: u64,
     pub packets_not_decrypted: u64,
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_ignored_requests(
         server: *mut netcode_server_t,
         ignored: *mut netcode_sys_ignored_requests,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_take_new_ignored_reasons(server: *mut netcode_server_t) -> u32;
 }
 #[repr(C)]
@@ -434,27 +434,27 @@ pub struct netcode_sys_client_info {
     pub session: u64,
     pub address: netcode_sys_address,
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_client_session(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> u64;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_client_info(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
         info: *mut netcode_sys_client_info,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_find_client(
         server: *mut netcode_server_t,
         client_id: u64,
         info: *mut netcode_sys_client_info,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_receive(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
@@ -463,33 +463,33 @@ extern "C" {
         packet_sequence: *mut u64,
     ) -> *mut ::libc::c_void;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_disconnect(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
         session: u64,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_client_user_data(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
         session: u64,
     ) -> *const u8;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_log_capture(capture: ::libc::c_int);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_set_log_level(level: ::libc::c_int);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_log_next(level: *mut ::libc::c_int) -> *const ::libc::c_char;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_log_lines() -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_log_take_dropped() -> u64;
 }
 #[repr(C)]
@@ -506,16 +506,16 @@ pub struct netcode_sys_packet {
     pub payload_bytes: ::libc::c_int,
     pub payload_data: [u8; 1200usize],
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_max_payload_bytes(sequence: u64) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_next_payload_sequence(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
     ) -> u64;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_send(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
@@ -524,24 +524,24 @@ extern "C" {
         payload_bytes: ::libc::c_int,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_send(
         client: *mut netcode_client_t,
         payload: *const u8,
         payload_bytes: ::libc::c_int,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_set_sequence(client: *mut netcode_client_t, sequence: u64);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_set_client_sequence(
         server: *mut netcode_server_t,
         client_index: ::libc::c_int,
         sequence: u64,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_write_packet(
         packet: *const netcode_sys_packet,
         sequence: u64,
@@ -550,7 +550,7 @@ extern "C" {
         buffer: *mut u8,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_write_challenge_token(
         client_id: u64,
         user_data: *const u8,
@@ -559,7 +559,7 @@ extern "C" {
         buffer: *mut u8,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_read_packet(
         buffer: *const u8,
         buffer_length: ::libc::c_int,
@@ -569,7 +569,7 @@ extern "C" {
         sequence: *mut u64,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_encrypt_connect_token_data(
         data: *mut u8,
         protocol_id: u64,
@@ -578,26 +578,26 @@ extern "C" {
         key: *const u8,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_test_watch_server_free(server: *mut netcode_server_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_test_watch_client_free(client: *mut netcode_client_t);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_test_watched_free_nonzero_bytes() -> ::libc::c_long;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_test_server_holds_bytes(
         server: *mut netcode_server_t,
         bytes: *const u8,
         length: usize,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_layout_packet(size: *mut usize, align: *mut usize);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_create(
         bind_address: *const ::libc::c_char,
         public_address: *const ::libc::c_char,
@@ -606,16 +606,16 @@ extern "C" {
         time: f64,
     ) -> *mut netcode_server_t;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_port(server: *mut netcode_server_t) -> u16;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_server_max_clients(server: *mut netcode_server_t) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_client_port(client: *mut netcode_client_t) -> u16;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_network_simulator_configure(
         network_simulator: *mut netcode_network_simulator_t,
         latency_milliseconds: f32,
@@ -624,7 +624,7 @@ extern "C" {
         duplicate_packet_percent: f32,
     );
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_network_simulator_send(
         network_simulator: *mut netcode_network_simulator_t,
         from: *const ::libc::c_char,
@@ -633,51 +633,51 @@ extern "C" {
         packet_bytes: ::libc::c_int,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_encrypt_connect_token_private(
         private_part: *const netcode_sys_connect_token_private,
         private_key: *const u8,
         token: *mut netcode_sys_connect_token,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_decrypt_connect_token_private(
         token: *const netcode_sys_connect_token,
         private_key: *const u8,
         private_part: *mut netcode_sys_connect_token_private,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_write_connect_token(
         token: *const netcode_sys_connect_token,
         buffer: *mut u8,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_read_connect_token(
         buffer: *const u8,
         buffer_length: ::libc::c_int,
         token: *mut netcode_sys_connect_token,
     ) -> ::libc::c_int;
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_layout_address(size: *mut usize, align: *mut usize);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_layout_connect_token_private(size: *mut usize, align: *mut usize);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_layout_connect_token(size: *mut usize, align: *mut usize);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_layout_server_event(size: *mut usize, align: *mut usize);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_layout_client_event(size: *mut usize, align: *mut usize);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_layout_client_info(size: *mut usize, align: *mut usize);
 }
-extern "C" {
+unsafe extern "C" {
     pub fn netcode_sys_layout_ignored_requests(size: *mut usize, align: *mut usize);
 }
