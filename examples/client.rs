@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = args
         .iter()
         .enumerate()
-        .find(|(i, a)| !a.starts_with("--") && seconds_at.map_or(true, |s| *i != s + 1))
+        .find(|(i, a)| !a.starts_with("--") && seconds_at.is_none_or(|s| *i != s + 1))
         .map_or("127.0.0.1:40000", |(_, a)| a.as_str());
     let server: SocketAddr = server.parse()?;
 
