@@ -32,6 +32,7 @@ checks=(
   "0023|netcode|history|a_token_is_refused_after_its_session_ended|a token whose session ended (disconnected cleanly) was answered again"
   "0023|netcode|history|a_server_started_after_a_token_was_used_refuses_it|a server started after the token was used accepted it"
   "0024|netcode|wipe|freed_servers_and_clients_hold_no_keys|bytes that were not zero when freed"
+  "0025|netcode-sys|vectors_102|connection_request|build:has no member named"
   "0010|netcode-sys|empty_datagrams|empty_datagrams_do_not_delay_payloads|empty datagrams ended the receive loop"
   "0011|netcode-sys|encryption_mappings|a_client_leaving_during_a_server_stall_leaves_the_table_consistent|a client leaving during a server stall broke the encryption mappings"
   "0011|netcode-sys|encryption_mappings|a_connection_request_after_a_stall_takes_no_connected_mapping|a connection request after a server stall took a connected client's encryption mapping"

@@ -77,6 +77,8 @@ pub enum Error {
     /// A token's private part did not decrypt with this key: the token was made with another
     /// private key or for another protocol id, or it was altered.
     TokenDoesNotDecrypt,
+    /// A protocol version was named that this crate does not speak (it speaks 1.00 and 1.02).
+    UnknownVersion,
 }
 
 impl fmt::Display for Error {
@@ -148,6 +150,11 @@ impl fmt::Display for Error {
                 "the token's private part does not decrypt with this key: it was made with another \
                  private key or protocol id, or altered; check that the backend and the servers \
                  share both"
+            ),
+            Error::UnknownVersion => write!(
+                f,
+                "unknown netcode.io protocol version: this crate speaks 1.00 and 1.02 (1.02 \
+                 unless the peer is netcode 0.3.1 or the 2017 reference C)"
             ),
         }
     }

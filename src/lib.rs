@@ -121,6 +121,7 @@ mod payload;
 pub mod server;
 mod simulator;
 mod token;
+mod version;
 
 pub use client::{ConnectionState, NetcodeClient, StateChange};
 pub use error::{Error, Result};
@@ -139,5 +140,6 @@ pub use compat::{
     UdpServer, UpdateError,
 };
 pub use token::{
-    generate_key, ServerAddresses, Token, TokenGenerator, TokenPrivate, TokenSettings,
+    generate_key, ServerAddresses, Token, TokenGenerator, TokenPrivate, TokenSettings, NONCE_BYTES,
 };
+pub use version::Version;

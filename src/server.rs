@@ -15,7 +15,7 @@ use crate::limits::{NETCODE_KEY_BYTES, NETCODE_MAX_CLIENTS, NETCODE_USER_DATA_BY
 use crate::payload::Payload;
 use crate::simulator::{NetworkSimulator, Transport};
 use crate::token::{ServerAddresses, Token, TokenGenerator, TokenSettings};
-use crate::Error;
+use crate::{Error, Version};
 
 /// How to set up a [`NetcodeServer`].
 #[derive(Clone)]
@@ -61,6 +61,10 @@ pub struct ServerConfig {
     /// documented lifetimes no one maximum accepts right after a start; SECURITY.md).
     /// `Some(0)` would refuse every token: [`NetcodeServer::new`] refuses it.
     pub max_token_lifetime: Option<u32>,
+    /// The protocol version the server speaks (default [`Version::V1_02`]); it accepts only
+    /// tokens and clients of that version (others count as
+    /// [`wrong_version`](crate::IgnoredRequests::wrong_version)).
+    pub version: Version,
 }
 
 impl ServerConfig {
@@ -78,7 +82,15 @@ impl ServerConfig {
             private_key,
             refuse_token_reuse: true,
             max_token_lifetime: Some(DEFAULT_MAX_TOKEN_LIFETIME),
+            version: Version::V1_02,
         }
+    }
+
+    /// Sets the protocol version (default 1.02: every living implementation speaks it; 1.00
+    /// for netcode 0.3.1 peers and the 2017 reference C).
+    pub fn version(mut self, version: Version) -> ServerConfig {
+        self.version = version;
+        self
     }
 
     /// Sets the public address (when it differs from the bound one: `0.0.0.0:40000` behind a
@@ -120,6 +132,7 @@ impl fmt::Debug for ServerConfig {
             .field("protocol_id", &self.protocol_id)
             .field("refuse_token_reuse", &self.refuse_token_reuse)
             .field("max_token_lifetime", &self.max_token_lifetime)
+            .field("version", &self.version)
             .finish_non_exhaustive()
     }
 }
@@ -176,7 +189,8 @@ pub enum DisconnectReason {
     Local,
     /// The other side disconnected cleanly: it sent its disconnect packets.
     DisconnectPacket,
-    /// Nothing arrived from the other side for the timeout (5 seconds).
+    /// Nothing arrived from the other side for the timeout (5 seconds on 1.00; on 1.02 the
+    /// token's).
     TimedOut,
 }
 
@@ -302,6 +316,7 @@ pub struct NetcodeServer {
     local_address: SocketAddr,
     public_address: SocketAddr,
     protocol_id: u64,
+    version: Version,
     private_key: [u8; NETCODE_KEY_BYTES],
     /// How many of the C's queued events were already there when the last update returned:
     /// the next update discards those still unread (unless `keep_unread`).
@@ -411,8 +426,10 @@ impl NetcodeServer {
         public_address: SocketAddr,
         config: &ServerConfig,
     ) -> NetcodeServer {
-        // SAFETY: a live server; max_clients was checked to be 1..=NETCODE_MAX_CLIENTS.
+        // SAFETY: a live server, not yet started (set_wire refuses a running one); max_clients
+        // was checked to be 1..=NETCODE_MAX_CLIENTS.
         unsafe {
+            raw::netcode_sys_server_set_wire(raw.as_ptr(), config.version.to_raw());
             raw::netcode_server_start(raw.as_ptr(), config.max_clients as c_int);
             raw::netcode_sys_server_refuse_token_reuse(
                 raw.as_ptr(),
@@ -432,6 +449,7 @@ impl NetcodeServer {
             local_address,
             public_address,
             protocol_id: config.protocol_id,
+            version: config.version,
             private_key: config.private_key,
             unread_at_update: 0,
             keep_unread: false,
@@ -707,6 +725,12 @@ impl NetcodeServer {
     /// server's key in a [`TokenGenerator`].
     pub fn token_settings(&self) -> TokenSettings {
         TokenSettings::new(self.protocol_id, ServerAddresses::one(self.public_address))
+            .version(self.version)
+    }
+
+    /// The protocol version the server speaks.
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// A connect token for this server, made with its key and

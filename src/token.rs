@@ -3,8 +3,9 @@
 //! A [`TokenGenerator`] holds the servers' private key and the [`TokenSettings`] every token
 //! shares (protocol id, [`ServerAddresses`], lifetime, timeout), checked once when it is made;
 //! [`TokenGenerator::generate`] then makes a [`Token`] for one player. The C writes and reads
-//! the reference's 2048-byte format; this module only hands it fields and takes them back.
-//! Each token's private part is encrypted under a fresh random nonce: no caller chooses one.
+//! the reference's 2048-byte format, in either [`Version`]; this module only hands it fields
+//! and takes them back. Each token's private part is encrypted under a fresh random nonce: no
+//! caller chooses one.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -18,7 +19,7 @@ use crate::limits::{
     NETCODE_CONNECT_TOKEN_BYTES, NETCODE_CONNECT_TOKEN_PRIVATE_BYTES, NETCODE_KEY_BYTES,
     NETCODE_MAX_SERVERS_PER_CONNECT, NETCODE_TIMEOUT_SECONDS, NETCODE_USER_DATA_BYTES,
 };
-use crate::{Error, Result};
+use crate::{Error, Result, Version};
 
 /// The servers a token lets a client connect to, in the order it tries them: always 1 to
 /// [`NETCODE_MAX_SERVERS_PER_CONNECT`] addresses.
@@ -99,32 +100,58 @@ impl<'a> IntoIterator for &'a ServerAddresses {
 ///     .expire_seconds(15)
 ///     .timeout_seconds(10);
 /// assert_eq!(settings.expire_seconds, 15);
+/// assert_eq!(settings.version, netcode::Version::V1_02);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A server behind NAT or in a container checks the address it knows itself by, which is not
+/// the one clients dial: list that one with [`internal_servers`](TokenSettings::internal_servers)
+/// (and give the server the same as its public address).
 #[derive(Clone, Debug)]
 pub struct TokenSettings {
+    /// The protocol version of the tokens (default [`Version::V1_02`]); a server accepts only
+    /// tokens of its own version.
+    pub version: Version,
     /// Only servers with this protocol id accept the tokens.
     pub protocol_id: u64,
     /// The servers the tokens list, in the order a client tries them.
     pub servers: ServerAddresses,
+    /// The addresses the servers check, in the private part, in the same order, when they are
+    /// not the ones clients dial (`None`: the same as `servers`).
+    pub internal_servers: Option<ServerAddresses>,
     /// How long a token can be used to start connecting, in seconds from when it is made
     /// (default 30; a client's handshake must start within it).
     pub expire_seconds: u32,
-    /// Seconds without a packet after which a client gives up on the server (default
-    /// [`NETCODE_TIMEOUT_SECONDS`]); 1 to 2^31 - 1.
-    pub timeout_seconds: u32,
+    /// Seconds without a packet after which the connection times out (default
+    /// [`NETCODE_TIMEOUT_SECONDS`]); a negative value: never. Not 0. On 1.02 both sides use
+    /// it; a 1.00 server keeps the reference's 5 seconds whatever the token says.
+    pub timeout_seconds: i32,
 }
 
 impl TokenSettings {
-    /// Tokens for `servers` with `protocol_id`, expiring after 30 seconds, with the reference's
-    /// 5-second timeout.
+    /// 1.02 tokens for `servers` with `protocol_id`, expiring after 30 seconds, with the
+    /// reference's 5-second timeout.
     pub fn new(protocol_id: u64, servers: ServerAddresses) -> TokenSettings {
         TokenSettings {
+            version: Version::V1_02,
             protocol_id,
             servers,
+            internal_servers: None,
             expire_seconds: 30,
-            timeout_seconds: NETCODE_TIMEOUT_SECONDS,
+            timeout_seconds: NETCODE_TIMEOUT_SECONDS as i32,
         }
+    }
+
+    /// Sets the protocol version.
+    pub fn version(mut self, version: Version) -> TokenSettings {
+        self.version = version;
+        self
+    }
+
+    /// Sets the addresses the servers check (see the type's documentation).
+    pub fn internal_servers(mut self, servers: ServerAddresses) -> TokenSettings {
+        self.internal_servers = Some(servers);
+        self
     }
 
     /// Sets how many seconds a token can be used for.
@@ -133,8 +160,8 @@ impl TokenSettings {
         self
     }
 
-    /// Sets the clients' timeout, in seconds.
-    pub fn timeout_seconds(mut self, seconds: u32) -> TokenSettings {
+    /// Sets the timeout, in seconds (negative: none).
+    pub fn timeout_seconds(mut self, seconds: i32) -> TokenSettings {
         self.timeout_seconds = seconds;
         self
     }
@@ -179,11 +206,19 @@ impl TokenGenerator {
                  lifetime of a few seconds to minutes (30 is usual)",
             ));
         }
-        if settings.timeout_seconds == 0 || i32::try_from(settings.timeout_seconds).is_err() {
+        if settings.timeout_seconds == 0 {
             return Err(Error::InvalidTokenSetting(
-                "timeout_seconds is 0 or 2^31 or more (the C keeps it in an int); 5 is the \
-                 reference's",
+                "timeout_seconds is 0, so every connection would time out at once; 5 is the \
+                 reference's, a negative value means none",
             ));
+        }
+        if let Some(internal) = &settings.internal_servers {
+            if internal.as_slice().len() != settings.servers.as_slice().len() {
+                return Err(Error::InvalidTokenSetting(
+                    "internal_servers must list as many addresses as servers, in the same order \
+                     (each server's own address for the one clients dial)",
+                ));
+            }
         }
         ensure_init()?;
         Ok(TokenGenerator {
@@ -204,26 +239,36 @@ impl TokenGenerator {
         client_id: u64,
         user_data: &[u8; NETCODE_USER_DATA_BYTES],
     ) -> Result<Token> {
+        let settings = &self.settings;
         let mut private = raw::netcode_sys_connect_token_private {
             client_id,
             user_data: *user_data,
+            timeout_seconds: settings.timeout_seconds,
             ..Default::default()
         };
-        private.num_server_addresses = self.settings.servers.to_raw(&mut private.server_addresses);
+        let checked = settings
+            .internal_servers
+            .as_ref()
+            .unwrap_or(&settings.servers);
+        private.num_server_addresses = checked.to_raw(&mut private.server_addresses);
         random_bytes(&mut private.client_to_server_key);
         random_bytes(&mut private.server_to_client_key);
         let create_timestamp = now_utc();
-        let token = raw::netcode_sys_connect_token {
-            protocol_id: self.settings.protocol_id,
+        let mut token = raw::netcode_sys_connect_token {
+            wire: settings.version.to_raw(),
+            protocol_id: settings.protocol_id,
             create_timestamp,
             // The clock is far below 2^64 - 2^32 seconds.
-            expire_timestamp: create_timestamp.saturating_add(self.settings.expire_seconds.into()),
-            sequence: random_sequence(),
-            // Checked by `new` to fit the C's int.
-            timeout_seconds: self.settings.timeout_seconds as i32,
+            expire_timestamp: create_timestamp.saturating_add(settings.expire_seconds.into()),
+            nonce: random_nonce(settings.version),
+            timeout_seconds: settings.timeout_seconds,
             ..Default::default()
         };
-        seal(&private, &self.private_key, token)
+        token.num_server_addresses = settings.servers.to_raw(&mut token.server_addresses);
+        let sealed = seal(&private, &self.private_key, token);
+        wipe(&mut private.client_to_server_key);
+        wipe(&mut private.server_to_client_key);
+        sealed
     }
 }
 
@@ -251,15 +296,13 @@ pub(crate) fn wipe(bytes: &mut [u8]) {
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 
-/// Encrypts `private` into `token` (whose public fields are set) and has the C write the
-/// token; the public part lists the private part's servers and keys.
+/// Encrypts `private` into `token` (whose public fields, servers included, are set) and has
+/// the C write the token; the public part gets the private part's keys.
 pub(crate) fn seal(
     private: &raw::netcode_sys_connect_token_private,
     private_key: &[u8; NETCODE_KEY_BYTES],
     mut token: raw::netcode_sys_connect_token,
 ) -> Result<Token> {
-    token.num_server_addresses = private.num_server_addresses;
-    token.server_addresses = private.server_addresses;
     token.client_to_server_key = private.client_to_server_key;
     token.server_to_client_key = private.server_to_client_key;
     // SAFETY: both structs are valid and initialized; the key is 32 bytes. The shim checks the
@@ -282,13 +325,17 @@ pub(crate) fn seal(
 #[derive(Clone)]
 pub struct Token {
     bytes: [u8; NETCODE_CONNECT_TOKEN_BYTES],
+    version: Version,
     protocol_id: u64,
     create_timestamp: u64,
     expire_timestamp: u64,
-    sequence: u64,
-    timeout_seconds: u32,
+    nonce: [u8; NONCE_BYTES],
+    timeout_seconds: i32,
     servers: ServerAddresses,
 }
+
+/// A token's nonce: 24 bytes on 1.02; on 1.00 the 8-byte sequence, little-endian, then zeros.
+pub const NONCE_BYTES: usize = raw::NETCODE_SYS_TOKEN_NONCE_BYTES as usize;
 
 impl Token {
     /// Reads a token in the reference's format (exactly [`NETCODE_CONNECT_TOKEN_BYTES`] bytes),
@@ -334,22 +381,24 @@ impl Token {
             ServerAddresses::from_raw(token.num_server_addresses, &token.server_addresses).ok_or(
                 Error::InvalidToken("it lists no server address, or more than 32"),
             )?;
-        let timeout_seconds = u32::try_from(token.timeout_seconds)
-            .ok()
-            .filter(|&t| t > 0)
-            .ok_or(Error::InvalidToken(
-                "its timeout is 0 or negative, so a client would time out at once",
-            ))?;
+        if token.timeout_seconds == 0 {
+            return Err(Error::InvalidToken(
+                "its timeout is 0, so a connection would time out at once",
+            ));
+        }
         if token.create_timestamp > token.expire_timestamp {
             return Err(Error::InvalidToken("it expires before it was created"));
         }
+        let version = Version::from_raw(token.wire)
+            .ok_or(Error::InvalidToken("it is neither NETCODE 1.00 nor 1.02"))?;
         Ok(Token {
             bytes,
+            version,
             protocol_id: token.protocol_id,
             create_timestamp: token.create_timestamp,
             expire_timestamp: token.expire_timestamp,
-            sequence: token.sequence,
-            timeout_seconds,
+            nonce: token.nonce,
+            timeout_seconds: token.timeout_seconds,
             servers,
         })
     }
@@ -357,6 +406,11 @@ impl Token {
     /// The token's bytes, to send to the player.
     pub fn as_bytes(&self) -> &[u8; NETCODE_CONNECT_TOKEN_BYTES] {
         &self.bytes
+    }
+
+    /// Its protocol version: a client speaks it, and only servers of it accept the token.
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// The protocol id of the servers that accept it.
@@ -375,13 +429,14 @@ impl Token {
         self.expire_timestamp
     }
 
-    /// The nonce its private part is encrypted under (random for every token made here).
-    pub fn sequence(&self) -> u64 {
-        self.sequence
+    /// The nonce its private part is encrypted under (random for every token made here): on
+    /// 1.02 all 24 bytes, on 1.00 the 8 of its sequence (little-endian), then zeros.
+    pub fn nonce(&self) -> &[u8; NONCE_BYTES] {
+        &self.nonce
     }
 
-    /// Seconds without a packet after which the client gives up.
-    pub fn timeout_seconds(&self) -> u32 {
+    /// Seconds without a packet after which the connection times out; negative: never.
+    pub fn timeout_seconds(&self) -> i32 {
         self.timeout_seconds
     }
 
@@ -392,7 +447,11 @@ impl Token {
 
     /// The MAC of the private part: what tells tokens apart.
     pub(crate) fn mac(&self) -> [u8; 16] {
-        let end = PRIVATE_DATA_OFFSET + NETCODE_CONNECT_TOKEN_PRIVATE_BYTES;
+        let nonce = match self.version {
+            Version::V1_00 => 8,
+            Version::V1_02 => NONCE_BYTES,
+        };
+        let end = PRIVATE_DATA_OFFSET + nonce + NETCODE_CONNECT_TOKEN_PRIVATE_BYTES;
         let mut mac = [0; 16];
         mac.copy_from_slice(&self.bytes[end - 16..end]);
         mac
@@ -424,6 +483,10 @@ impl Token {
         let decoded = match (ok, servers) {
             (1, Some(servers)) => Ok(TokenPrivate {
                 client_id: private.client_id,
+                timeout_seconds: match self.version {
+                    Version::V1_00 => None,
+                    Version::V1_02 => Some(private.timeout_seconds),
+                },
                 servers,
                 client_to_server_key: private.client_to_server_key,
                 server_to_client_key: private.server_to_client_key,
@@ -437,8 +500,9 @@ impl Token {
     }
 }
 
-/// Where the private part starts: after the version info and four 64-bit fields.
-const PRIVATE_DATA_OFFSET: usize = 13 + 4 * 8;
+/// Where the nonce ends and the private part starts, less the nonce: after the version info and
+/// three 64-bit fields.
+const PRIVATE_DATA_OFFSET: usize = 13 + 3 * 8;
 
 fn read_raw(bytes: &[u8]) -> Result<raw::netcode_sys_connect_token> {
     let mut token = raw::netcode_sys_connect_token::default();
@@ -449,8 +513,8 @@ fn read_raw(bytes: &[u8]) -> Result<raw::netcode_sys_connect_token> {
     };
     if ok != 1 {
         return Err(Error::InvalidToken(
-            "the C cannot read it (not NETCODE 1.00, created after it expires, or no, too many \
-             or unknown server addresses)",
+            "the C cannot read it (neither NETCODE 1.00 nor 1.02, created after it expires, or \
+             no, too many or unknown server addresses)",
         ));
     }
     Ok(token)
@@ -469,10 +533,11 @@ impl fmt::Debug for Token {
     /// Shows the public fields; keys and the private part are left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Token")
+            .field("version", &self.version)
             .field("protocol_id", &self.protocol_id)
             .field("create_timestamp", &self.create_timestamp)
             .field("expire_timestamp", &self.expire_timestamp)
-            .field("sequence", &self.sequence)
+            .field("nonce", &self.nonce)
             .field("timeout_seconds", &self.timeout_seconds)
             .field("servers", &self.servers)
             .finish_non_exhaustive()
@@ -484,6 +549,9 @@ impl fmt::Debug for Token {
 pub struct TokenPrivate {
     /// The client's id.
     pub client_id: u64,
+    /// The timeout the private part carries (1.02); `None` on 1.00, whose private part has
+    /// none (its servers use 5 seconds).
+    pub timeout_seconds: Option<i32>,
     /// The servers the token is valid for (a server accepts it only if it is among them).
     pub servers: ServerAddresses,
     /// The key the client encrypts its packets with.
@@ -513,13 +581,17 @@ pub(crate) fn random_bytes(buffer: &mut [u8]) {
     }
 }
 
-/// A random connect token sequence number: the nonce its private part is encrypted with, which
-/// must never repeat under one key (SECURITY.md). Random 64-bit values collide by chance only
-/// after billions of tokens per key; counting from 0 collides at the first restart.
-pub(crate) fn random_sequence() -> u64 {
-    let mut bytes = [0; 8];
-    random_bytes(&mut bytes);
-    u64::from_le_bytes(bytes)
+/// A random nonce for a token's private part, which must never repeat under one key
+/// (SECURITY.md): 24 random bytes on 1.02 (collisions are out of reach), a random 64-bit
+/// sequence on 1.00 (they collide by chance only after billions of tokens per key; counting
+/// from 0 collides at the first restart).
+pub(crate) fn random_nonce(version: Version) -> [u8; NONCE_BYTES] {
+    let mut nonce = [0; NONCE_BYTES];
+    match version {
+        Version::V1_00 => random_bytes(&mut nonce[..8]),
+        Version::V1_02 => random_bytes(&mut nonce),
+    }
+    nonce
 }
 
 /// A new random private key for servers and token generation.

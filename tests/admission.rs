@@ -55,11 +55,28 @@ fn a_correct_request_gets_a_challenge() {
 fn a_request_of_the_wrong_length_is_ignored_and_counted() {
     let mut rig = Rig::new(4);
     let before = rig.counts();
-    // A NETCODE 1.02 request: a 24-byte nonce where 1.00 has an 8-byte sequence.
-    let mut request = rig.token(1).request_with_version(b"NETCODE 1.02\0");
-    request.splice(38..38, [0u8; 16]);
+    // Neither version's length (1062 or 1078 bytes).
+    let mut request = rig.token(1).request();
+    request.splice(38..38, [0u8; 8]);
     rig.ignored(&socket(), &request);
     assert_counted!(before, rig.counts(), request_wrong_length, 1);
+}
+
+/// Patch 0025: a request of the other version's length gets as far as the version check, so
+/// that a client of the other version is told apart from garbage: a NETCODE 1.02 request (a
+/// 24-byte nonce where 1.00 has an 8-byte sequence) to this 1.00 server, and a request that
+/// says 1.00 but has 1.02's length, both count as the wrong version.
+#[test]
+fn a_request_of_the_other_version_counts_as_wrong_version() {
+    let mut rig = Rig::new(4);
+    let before = rig.counts();
+    for version in [b"NETCODE 1.02\0", b"NETCODE 1.00\0"] {
+        let mut request = rig.token(1).request_with_version(version);
+        request.splice(38..38, [0u8; 16]);
+        assert_eq!(request.len(), 1078);
+        rig.ignored(&socket(), &request);
+    }
+    assert_counted!(before, rig.counts(), wrong_version, 2);
 }
 
 #[test]
@@ -116,10 +133,11 @@ fn an_unreadable_token_is_ignored_and_counted() {
     // SAFETY: 1024 bytes of data and a 32-byte key.
     let encrypted = unsafe {
         raw::netcode_sys_encrypt_connect_token_data(
+            raw::NETCODE_SYS_WIRE_100,
             token.data.as_mut_ptr(),
             token.protocol_id,
             token.expire,
-            token.sequence,
+            handmade::sequence_nonce(token.sequence).as_ptr(),
             rig.key.as_ptr(),
         )
     };
@@ -320,7 +338,7 @@ fn requests_beyond_the_encryption_mappings_are_ignored_and_counted() {
     let simulator = NetworkSimulator::new().unwrap();
     let key = netcode::generate_key();
     let public: SocketAddr = "10.0.0.1:40000".parse().unwrap();
-    let config = ServerConfig::new(public, PROTOCOL_ID, key);
+    let config = ServerConfig::new(public, PROTOCOL_ID, key).version(netcode::Version::V1_00);
     let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
     server.update(1.0);
     let before = server.ignored_requests();
@@ -374,7 +392,8 @@ fn install_logger() {
 fn tokens_for_another_protocol_id_or_key_are_counted_and_logged_once() {
     install_logger();
     let key = netcode::generate_key();
-    let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), PROTOCOL_ID, key);
+    let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), PROTOCOL_ID, key)
+        .version(netcode::Version::V1_00);
     let mut server = NetcodeServer::new(config).unwrap();
     let hosts = [server.public_address()];
     let sequence = || u64::from_le_bytes(netcode::generate_key()[..8].try_into().unwrap());

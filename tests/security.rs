@@ -58,10 +58,14 @@ fn a_token_opens_one_session_only() {
 #[test]
 fn no_amplification() {
     let key = netcode::generate_key();
-    let mut server =
-        NetcodeServer::new(ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key).max_clients(1))
-            .unwrap();
-    let token = netcode::ConnectToken::from(&server.generate_token(1, &[0; 256]).unwrap());
+    let mut server = NetcodeServer::new(
+        ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key)
+            .max_clients(1)
+            .version(netcode::Version::V1_00),
+    )
+    .unwrap();
+    let token =
+        netcode::ConnectToken::try_from(&server.generate_token(1, &[0; 256]).unwrap()).unwrap();
     let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
     attacker
         .set_read_timeout(Some(Duration::from_millis(50)))
@@ -143,12 +147,14 @@ fn token_sequences_never_repeat_across_servers() {
     let key = netcode::generate_key();
     let mut sequences = std::collections::HashSet::new();
     for _restart in 0..4 {
-        let config = ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key);
+        let config = ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key)
+            .version(netcode::Version::V1_00);
         let server = NetcodeServer::new(config).unwrap();
         let mut old_api = netcode::UdpServer::new("127.0.0.1:0", 4, PROTOCOL_ID, &key).unwrap();
         for id in 0..8 {
             let tokens = [
-                netcode::ConnectToken::from(&server.generate_token(id, &[0; 256]).unwrap()),
+                netcode::ConnectToken::try_from(&server.generate_token(id, &[0; 256]).unwrap())
+                    .unwrap(),
                 old_api.generate_token(30, id, None).unwrap(),
             ];
             for token in tokens {

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use netcode::server::Event;
 use netcode::{
     ClientEvent, ConnectionState, DisconnectReason, NetcodeClient, NetcodeServer, NetworkSimulator,
-    ServerConfig, ServerEvent, UdpClient, UdpServer, NETCODE_MAX_PAYLOAD_SIZE,
+    ServerConfig, ServerEvent, UdpClient, UdpServer, Version, NETCODE_MAX_PAYLOAD_SIZE,
 };
 
 const PROTOCOL_ID: u64 = 0x7117_0000_0000_0001;
@@ -82,11 +82,14 @@ fn idle_connections_send_keep_alives_at_10_hz_both_ways() {
 
 /// One server and one client over the reference's simulator, connected, on a clock of 10 ms
 /// ticks; returns the tick at which the client was connected.
-fn connected_pair(timeout_seconds: u32) -> (NetworkSimulator, NetcodeServer, NetcodeClient, u32) {
+fn connected_pair(
+    version: Version,
+    timeout_seconds: i32,
+) -> (NetworkSimulator, NetcodeServer, NetcodeClient, u32) {
     let simulator = NetworkSimulator::new().unwrap();
     let server_address = addr("[::1]:40000");
     let key = netcode::generate_key();
-    let config = ServerConfig::new(server_address, PROTOCOL_ID, key);
+    let config = ServerConfig::new(server_address, PROTOCOL_ID, key).version(version);
     let server = NetcodeServer::with_simulator(&simulator, config).unwrap();
     let mut client = NetcodeClient::with_simulator(&simulator, addr("[::1]:50000")).unwrap();
     let settings = server.token_settings().timeout_seconds(timeout_seconds);
@@ -127,8 +130,12 @@ fn step(
 /// keep-alives at 10 Hz, that packet came at most 0.1 s before the silence.
 #[test]
 fn a_client_gives_up_on_a_silent_server_after_the_token_timeout() {
-    for timeout in [5, 2] {
-        let mut pair = connected_pair(timeout);
+    for (version, timeout) in [
+        (Version::V1_00, 5),
+        (Version::V1_00, 2),
+        (Version::V1_02, 2),
+    ] {
+        let mut pair = connected_pair(version, timeout);
         let silent_from = pair.3 + 100;
         let mut gave_up = None;
         for n in pair.3 + 1..silent_from + 1000 {
@@ -148,12 +155,23 @@ fn a_client_gives_up_on_a_silent_server_after_the_token_timeout() {
     }
 }
 
-/// A connected client that goes silent is disconnected by the server after 5 s
-/// (`NETCODE_TIMEOUT_SECONDS`; the pinned C's server does not read the token's timeout), with
-/// the reason `TimedOut`, within a tick.
+/// A connected client that goes silent is disconnected by the server, with the reason
+/// `TimedOut`, within a tick: on 1.00 after 5 s (`NETCODE_TIMEOUT_SECONDS`; a 1.00 token's
+/// private part has no timeout), on 1.02 after the token's timeout (patch 0025).
 #[test]
-fn a_server_drops_a_silent_client_after_5_s() {
-    let mut pair = connected_pair(5);
+fn a_server_drops_a_silent_client_after_the_timeout() {
+    for (version, token_timeout, expected) in [
+        (Version::V1_00, 5, 5.0),
+        (Version::V1_00, 2, 5.0),
+        (Version::V1_02, 2, 2.0),
+        (Version::V1_02, 7, 7.0),
+    ] {
+        server_drops_silent_client(version, token_timeout, expected);
+    }
+}
+
+fn server_drops_silent_client(version: Version, token_timeout: i32, expected: f64) {
+    let mut pair = connected_pair(version, token_timeout);
     while pair.1.next_event().is_some() {}
     let silent_from = pair.3 + 100;
     let mut dropped = None;
@@ -167,21 +185,50 @@ fn a_server_drops_a_silent_client_after_5_s() {
     }
     let after = dropped.expect("the server never dropped its silent client");
     assert!(
-        (5.0 - 0.1 - TICK..=5.0 + TICK).contains(&after),
-        "the server dropped its client {after:.2} s after it went silent, not after 5 s"
+        (expected - 0.1 - TICK..=expected + TICK).contains(&after),
+        "{version}, token timeout {token_timeout}: the server dropped its client {after:.2} s \
+         after it went silent, not after {expected} s"
     );
     assert_eq!(pair.1.num_connected_clients(), 0);
+}
+
+/// A negative 1.02 timeout means none: a server keeps a silent client, and a client keeps a
+/// silent server, for a minute and more.
+#[test]
+fn a_negative_timeout_never_expires() {
+    let mut pair = connected_pair(Version::V1_02, -1);
+    while pair.1.next_event().is_some() {}
+    let silent_from = pair.3 + 100;
+    for n in pair.3 + 1..silent_from + 6000 {
+        step(&mut pair, n, true, n < silent_from);
+        assert!(
+            pair.1.next_event().is_none(),
+            "the server dropped its client"
+        );
+    }
+    assert_eq!(pair.1.num_connected_clients(), 1);
+    let start = pair.3 + 7000;
+    for n in start..start + 6000 {
+        step(&mut pair, n, false, true);
+    }
+    assert!(pair.2.state().is_connected(), "{}", pair.2.state());
 }
 
 /// A connection request that nobody answers times out after the token's timeout, counted from
 /// the first update after the connect, within a tick.
 #[test]
 fn an_unanswered_request_times_out_after_the_token_timeout() {
-    for timeout in [5, 3] {
+    for (version, timeout) in [
+        (Version::V1_00, 5),
+        (Version::V1_00, 3),
+        (Version::V1_02, 3),
+    ] {
         let simulator = NetworkSimulator::new().unwrap();
         let mut client = NetcodeClient::with_simulator(&simulator, addr("[::1]:50000")).unwrap();
         let servers = netcode::ServerAddresses::one(addr("[::1]:40000")); // nobody there
-        let settings = netcode::TokenSettings::new(PROTOCOL_ID, servers).timeout_seconds(timeout);
+        let settings = netcode::TokenSettings::new(PROTOCOL_ID, servers)
+            .timeout_seconds(timeout)
+            .version(version);
         let token = netcode::TokenGenerator::new(settings, &netcode::generate_key())
             .unwrap()
             .generate(1, &[0; 256])

@@ -251,7 +251,7 @@ fn token_generator_settings_and_tokens() {
     let generator = TokenGenerator::new(settings, &key).unwrap();
     let a = generator.generate(1, &[1; 256]).unwrap();
     let b = generator.generate(1, &[1; 256]).unwrap();
-    assert_ne!(a.sequence(), b.sequence(), "a fresh nonce per token");
+    assert_ne!(a.nonce(), b.nonce(), "a fresh nonce per token");
     assert_ne!(a.as_bytes()[..], b.as_bytes()[..]);
     for token in [&a, &b] {
         assert_eq!(token.servers(), &servers);
@@ -270,8 +270,19 @@ fn token_generator_settings_and_tokens() {
         a.decode(&netcode::generate_key()),
         Err(Error::TokenDoesNotDecrypt)
     ));
-    // The 0.3.1 type converts both ways without a change of bytes.
-    let old = netcode::ConnectToken::from(&a);
-    assert_eq!(old.sequence, a.sequence());
+    // A 1.02 token has no 0.3.1 form; a 1.00 token converts both ways without a change of
+    // bytes.
+    assert!(matches!(
+        netcode::ConnectToken::try_from(&a),
+        Err(Error::InvalidToken(_))
+    ));
+    let settings = TokenSettings::new(0x77, servers).version(netcode::Version::V1_00);
+    let a = TokenGenerator::new(settings, &key)
+        .unwrap()
+        .generate(1, &[1; 256])
+        .unwrap();
+    let old = netcode::ConnectToken::try_from(&a).unwrap();
+    assert_eq!(old.sequence.to_le_bytes(), a.nonce()[..8]);
+    assert_eq!(a.nonce()[8..], [0; 16]);
     assert_eq!(Token::try_from(&old).unwrap(), a);
 }

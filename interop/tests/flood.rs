@@ -193,11 +193,16 @@ fn flood_then_an_honest_client() {
     let clock = Instant::now();
     // The server's public address is the relay's: that is where tokens send clients.
     let key = netcode::generate_key();
-    let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), PROTOCOL_ID, key).max_clients(8);
+    // NETCODE 1.00: the flood's requests are made in its layout.
+    let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), PROTOCOL_ID, key)
+        .max_clients(8)
+        .version(netcode::Version::V1_00);
     let probe = NetcodeServer::new(config.clone()).unwrap();
     let server_address = probe.local_address();
     drop(probe);
-    let config = ServerConfig::new(server_address, PROTOCOL_ID, key).max_clients(8);
+    let config = ServerConfig::new(server_address, PROTOCOL_ID, key)
+        .max_clients(8)
+        .version(netcode::Version::V1_00);
     let relay = Relay::start(server_address);
     let mut server = NetcodeServer::new(config.public_address(relay.address)).unwrap();
 

@@ -45,7 +45,9 @@ fn our_client_to_c_peer(host: &str, bind: &str) {
         .and_then(|p| p.parse().ok())
         .expect("port N");
     let address = format!("{host}:{port}").parse().unwrap();
-    let settings = TokenSettings::new(PROTOCOL_ID, ServerAddresses::one(address));
+    // The C peer server speaks the pinned NETCODE 1.00.
+    let settings = TokenSettings::new(PROTOCOL_ID, ServerAddresses::one(address))
+        .version(netcode::Version::V1_00);
     let token = TokenGenerator::new(settings, &key)
         .unwrap()
         .generate(1, &[0; 256])
@@ -75,11 +77,10 @@ fn our_client_to_c_peer(host: &str, bind: &str) {
 /// Our server on `host`; the C peer client connects with a token from a file and checks echoes.
 fn c_peer_to_our_server(host: &str) {
     let key = netcode::generate_key();
-    let mut server = NetcodeServer::new(ServerConfig::new(
-        format!("{host}:0").parse().unwrap(),
-        PROTOCOL_ID,
-        key,
-    ))
+    let mut server = NetcodeServer::new(
+        ServerConfig::new(format!("{host}:0").parse().unwrap(), PROTOCOL_ID, key)
+            .version(netcode::Version::V1_00),
+    )
     .unwrap();
     let token = server.generate_token(2, &[0; 256]).unwrap();
     let file = std::env::temp_dir().join(format!(

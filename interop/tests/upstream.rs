@@ -37,7 +37,9 @@ fn upstream_client_to_our_server() {
         UPSTREAM_PROTOCOL_ID,
         UPSTREAM_KEY,
     )
-    .max_clients(4);
+    .max_clients(4)
+    // The upstream programs of the pin speak NETCODE 1.00.
+    .version(netcode::Version::V1_00);
     let mut server = NetcodeServer::new(config).unwrap();
     let left = Arc::new(Mutex::new(0));
     let on_leave = Arc::clone(&left);
@@ -160,7 +162,8 @@ fn our_client_to_upstream_server() {
         server.output()
     );
     let address = UPSTREAM_ADDRESS.parse().unwrap();
-    let settings = TokenSettings::new(UPSTREAM_PROTOCOL_ID, ServerAddresses::one(address));
+    let settings = TokenSettings::new(UPSTREAM_PROTOCOL_ID, ServerAddresses::one(address))
+        .version(netcode::Version::V1_00);
     let token = TokenGenerator::new(settings, &UPSTREAM_KEY)
         .unwrap()
         .generate(0xC0FFEE, &[0; 256])

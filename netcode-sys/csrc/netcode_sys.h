@@ -53,6 +53,14 @@ void netcode_test();
 #define NETCODE_SYS_USER_DATA_BYTES 256
 #define NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES 1024
 
+/* The two wire formats (patch 0025): the pinned "NETCODE 1.00" and "NETCODE 1.02". */
+#define NETCODE_SYS_WIRE_100 0
+#define NETCODE_SYS_WIRE_102 1
+
+/* A connect token's nonce: 1.02 uses all 24 bytes; 1.00's 8-byte sequence is its first 8, in
+   the little-endian order the token carries it, the rest zero. */
+#define NETCODE_SYS_TOKEN_NONCE_BYTES 24
+
 /* An address as netcode.c keeps it: IPv4 bytes in network order (a.b.c.d is ipv4[0..4]),
    IPv6 groups as host-order integers, port in host order. */
 struct netcode_sys_address
@@ -72,15 +80,19 @@ struct netcode_sys_connect_token_private
     uint8_t client_to_server_key[NETCODE_KEY_BYTES];
     uint8_t server_to_client_key[NETCODE_KEY_BYTES];
     uint8_t user_data[NETCODE_SYS_USER_DATA_BYTES];
+    /* 1.02 only (1.00's private part has none): the timeout, in seconds; negative: none. */
+    int timeout_seconds;
 };
 
-/* A connect token, as the client reads it (the version info is implied). */
+/* A connect token, as the client reads it. */
 struct netcode_sys_connect_token
 {
+    /* NETCODE_SYS_WIRE_100 or NETCODE_SYS_WIRE_102: the version info it carries. */
+    int wire;
     uint64_t protocol_id;
     uint64_t create_timestamp;
     uint64_t expire_timestamp;
-    uint64_t sequence;
+    uint8_t nonce[NETCODE_SYS_TOKEN_NONCE_BYTES];
     uint8_t private_data[NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES];
     int num_server_addresses;
     struct netcode_sys_address server_addresses[NETCODE_MAX_SERVERS_PER_CONNECT];
@@ -345,14 +357,17 @@ uint64_t netcode_sys_log_take_dropped( void );
 #define NETCODE_SYS_CONNECTION_PAYLOAD_PACKET 5
 #define NETCODE_SYS_CONNECTION_DISCONNECT_PACKET 6
 #define NETCODE_SYS_CHALLENGE_TOKEN_BYTES 300
-#define NETCODE_SYS_MAX_PACKET_BYTES 1220
+/* The longest datagram netcode.c reads (patch 0025: the current reference's 1300; the pinned
+   C read 1220), and the longest a 1.00 packet may be (a pinned peer reads no more). */
+#define NETCODE_SYS_MAX_PACKET_BYTES 1300
+#define NETCODE_SYS_MAX_PACKET_BYTES_100 1220
 
 struct netcode_sys_packet
 {
     int type;
     /* request */
     uint64_t connect_token_expire_timestamp;
-    uint64_t connect_token_sequence;
+    uint8_t connect_token_nonce[NETCODE_SYS_TOKEN_NONCE_BYTES];
     uint8_t connect_token_data[NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES];
     /* challenge, response */
     uint64_t challenge_token_sequence;
@@ -365,11 +380,11 @@ struct netcode_sys_packet
     uint8_t payload_data[NETCODE_MAX_PACKET_SIZE];
 };
 
-/* The largest payload a packet with this sequence number can carry: 1200 while the sequence
-   fits in 3 bytes, then one byte less for each further sequence byte (a packet is at most
-   NETCODE_SYS_MAX_PACKET_BYTES: prefix, 1 to 8 sequence bytes, payload, 16-byte MAC). Larger
-   payloads would overflow netcode.c's packet buffer. */
-int netcode_sys_max_payload_bytes( uint64_t sequence );
+/* The largest payload a packet on `wire` with this sequence number can carry. On 1.02 always
+   1200. On 1.00, 1200 while the sequence fits in 3 bytes, then one byte less for each further
+   sequence byte (a 1.00 packet is at most NETCODE_SYS_MAX_PACKET_BYTES_100: prefix, 1 to 8
+   sequence bytes, payload, 16-byte MAC, and a pinned peer reads no more). */
+int netcode_sys_max_payload_bytes( int wire, uint64_t sequence );
 
 /* The sequence number the next payload to the client in `client_index` will carry (the server
    sends a keep-alive before it while the client has not confirmed its connection), or 0. */
@@ -393,24 +408,36 @@ int netcode_sys_client_send( struct netcode_client_t * client, const uint8_t * p
 void netcode_sys_client_set_sequence( struct netcode_client_t * client, uint64_t sequence );
 void netcode_sys_server_set_client_sequence( struct netcode_server_t * server, int client_index, uint64_t sequence );
 
-/* Writes `packet` as netcode_write_packet does (encrypted with `key` and sequence number
-   `sequence`, except a request) into `buffer` (NETCODE_SYS_MAX_PACKET_BYTES). Returns its length,
-   or 0 for an invalid type or a payload size beyond netcode_sys_max_payload_bytes( sequence ). */
-int netcode_sys_write_packet( const struct netcode_sys_packet * packet, uint64_t sequence, const uint8_t * key, uint64_t protocol_id, uint8_t * buffer );
+/* Writes `packet` on `wire` as netcode_write_packet does (encrypted with `key` and sequence
+   number `sequence`, except a request) into `buffer` (NETCODE_SYS_MAX_PACKET_BYTES). Returns its
+   length, or 0 for an invalid type or wire, or a payload size beyond
+   netcode_sys_max_payload_bytes( wire, sequence ). */
+int netcode_sys_write_packet( int wire, const struct netcode_sys_packet * packet, uint64_t sequence, const uint8_t * key, uint64_t protocol_id, uint8_t * buffer );
 
-/* Writes and encrypts a challenge token (client id and user data) with `key` and `sequence`
-   into `buffer` (NETCODE_SYS_CHALLENGE_TOKEN_BYTES), as a server does. Returns 1, or 0. */
-int netcode_sys_write_challenge_token( uint64_t client_id, const uint8_t * user_data, uint64_t sequence, const uint8_t * key, uint8_t * buffer );
+/* Writes and encrypts a challenge token (client id and user data) on `wire` with `key` and
+   `sequence` into `buffer` (NETCODE_SYS_CHALLENGE_TOKEN_BYTES), as a server does. Returns 1, or
+   0. */
+int netcode_sys_write_challenge_token( int wire, uint64_t client_id, const uint8_t * user_data, uint64_t sequence, const uint8_t * key, uint8_t * buffer );
 
-/* Reads a packet of `buffer_length` bytes as a client does (decrypted with `key`, bound to
-   `protocol_id`; no connection requests, no replay protection) into `packet` and `sequence`:
-   1, or 0 if netcode_read_packet refuses it. The buffer is not changed. */
-int netcode_sys_read_packet( const uint8_t * buffer, int buffer_length, const uint8_t * key, uint64_t protocol_id, struct netcode_sys_packet * packet, uint64_t * sequence );
+/* Decrypts a challenge token in `buffer` (NETCODE_SYS_CHALLENGE_TOKEN_BYTES) on `wire` and
+   reads it, as a server does: 1, or 0. */
+int netcode_sys_read_challenge_token( int wire, const uint8_t * buffer, uint64_t sequence, const uint8_t * key, uint64_t * client_id, uint8_t * user_data );
+
+/* Reads a packet of `buffer_length` bytes on `wire` as a client does (decrypted with `key`,
+   bound to `protocol_id`; no replay protection) into `packet` and `sequence`: 1, or 0 if
+   netcode_read_packet refuses it. With a `private_key`, as a server does: connection requests
+   too (their private part decrypted, as of time 0). The buffer is not changed. */
+int netcode_sys_read_packet( int wire, const uint8_t * buffer, int buffer_length, const uint8_t * key, uint64_t protocol_id, const uint8_t * private_key, struct netcode_sys_packet * packet, uint64_t * sequence );
 
 /* Encrypts the first NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES - 16 bytes of `data` in place,
-   whatever they hold, as a connect token's private part (its MAC in the last 16 bytes), bound
-   to `protocol_id`, `expire_timestamp` and `sequence`. Returns 1, or 0. */
-int netcode_sys_encrypt_connect_token_data( uint8_t * data, uint64_t protocol_id, uint64_t expire_timestamp, uint64_t sequence, const uint8_t * key );
+   whatever they hold, as a connect token's private part on `wire` (its MAC in the last 16
+   bytes), bound to `protocol_id`, `expire_timestamp` and `nonce`. Returns 1, or 0. */
+int netcode_sys_encrypt_connect_token_data( int wire, uint8_t * data, uint64_t protocol_id, uint64_t expire_timestamp, const uint8_t * nonce, const uint8_t * key );
+
+/* Writes a private part (`private_part`, on `wire`) into `data`
+   (NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES), unencrypted: 1, or 0 for a bad address count or
+   type. */
+int netcode_sys_write_connect_token_private( int wire, const struct netcode_sys_connect_token_private * private_part, uint8_t * data );
 
 /* Watches the next free of `server`'s (or `client`'s) struct by netcode.c on this thread:
    netcode_sys_test_watched_free_nonzero_bytes then tells how many of its bytes were not zero
@@ -430,6 +457,10 @@ void netcode_sys_layout_packet( size_t * size, size_t * align );
    Returns NULL if an address does not parse or the socket cannot be bound. */
 struct netcode_server_t * netcode_sys_server_create( const char * bind_address, const char * public_address, uint64_t protocol_id, const uint8_t * private_key, double time );
 
+/* Sets the wire the server speaks (NETCODE_SYS_WIRE_100, the default, or NETCODE_SYS_WIRE_102):
+   1, or 0 for an unknown wire or a server that is running. */
+int netcode_sys_server_set_wire( struct netcode_server_t * server, int wire );
+
 /* The port the server's socket is bound to (the public address's port over the simulator). */
 uint16_t netcode_sys_server_port( struct netcode_server_t * server );
 
@@ -448,14 +479,15 @@ void netcode_sys_network_simulator_configure( struct netcode_network_simulator_t
    1..=1220. */
 int netcode_sys_network_simulator_send( struct netcode_network_simulator_t * network_simulator, const char * from, const char * to, const uint8_t * packet_data, int packet_bytes );
 
-/* Writes `private_part` and encrypts it with `private_key` into token->private_data, bound to
-   token->protocol_id, token->expire_timestamp and token->sequence (set those first).
+/* Writes `private_part` in the format of token->wire and encrypts it with `private_key` into
+   token->private_data, bound to token->protocol_id, token->expire_timestamp and token->nonce
+   (set those first).
    Returns 0 if private_part has no, or more than NETCODE_MAX_SERVERS_PER_CONNECT, addresses or
    an address of no type. */
 int netcode_sys_encrypt_connect_token_private( const struct netcode_sys_connect_token_private * private_part, const uint8_t * private_key, struct netcode_sys_connect_token * token );
 
 /* Decrypts token->private_data with `private_key`: 1, or 0 if it fails to decrypt (wrong key,
-   protocol id, expiry or sequence) or to read. */
+   protocol id, expiry or nonce) or to read. */
 int netcode_sys_decrypt_connect_token_private( const struct netcode_sys_connect_token * token, const uint8_t * private_key, struct netcode_sys_connect_token_private * private_part );
 
 /* Writes the NETCODE_CONNECT_TOKEN_BYTES bytes of a connect token into `buffer`.

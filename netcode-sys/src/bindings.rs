@@ -31,6 +31,9 @@ pub const NETCODE_SYS_ADDRESS_IPV4: i32 = 1;
 pub const NETCODE_SYS_ADDRESS_IPV6: i32 = 2;
 pub const NETCODE_SYS_USER_DATA_BYTES: i32 = 256;
 pub const NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES: i32 = 1024;
+pub const NETCODE_SYS_WIRE_100: i32 = 0;
+pub const NETCODE_SYS_WIRE_102: i32 = 1;
+pub const NETCODE_SYS_TOKEN_NONCE_BYTES: i32 = 24;
 pub const NETCODE_SYS_SERVER_EVENT_CONNECTED: i32 = 1;
 pub const NETCODE_SYS_SERVER_EVENT_DISCONNECTED: i32 = 2;
 pub const NETCODE_SYS_SERVER_EVENT_KEEP_ALIVE_SENT: i32 = 3;
@@ -77,7 +80,8 @@ pub const NETCODE_SYS_CONNECTION_KEEP_ALIVE_PACKET: i32 = 4;
 pub const NETCODE_SYS_CONNECTION_PAYLOAD_PACKET: i32 = 5;
 pub const NETCODE_SYS_CONNECTION_DISCONNECT_PACKET: i32 = 6;
 pub const NETCODE_SYS_CHALLENGE_TOKEN_BYTES: i32 = 300;
-pub const NETCODE_SYS_MAX_PACKET_BYTES: i32 = 1220;
+pub const NETCODE_SYS_MAX_PACKET_BYTES: i32 = 1300;
+pub const NETCODE_SYS_MAX_PACKET_BYTES_100: i32 = 1220;
 pub const NETCODE_SYS_SENT: i32 = -1;
 pub const NETCODE_SYS_NOT_CONNECTED: i32 = -2;
 unsafe extern "C" {
@@ -293,14 +297,16 @@ pub struct netcode_sys_connect_token_private {
     pub client_to_server_key: [u8; 32usize],
     pub server_to_client_key: [u8; 32usize],
     pub user_data: [u8; 256usize],
+    pub timeout_seconds: ::libc::c_int,
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct netcode_sys_connect_token {
+    pub wire: ::libc::c_int,
     pub protocol_id: u64,
     pub create_timestamp: u64,
     pub expire_timestamp: u64,
-    pub sequence: u64,
+    pub nonce: [u8; 24usize],
     pub private_data: [u8; 1024usize],
     pub num_server_addresses: ::libc::c_int,
     pub server_addresses: [netcode_sys_address; 32usize],
@@ -497,7 +503,7 @@ unsafe extern "C" {
 pub struct netcode_sys_packet {
     pub type_: ::libc::c_int,
     pub connect_token_expire_timestamp: u64,
-    pub connect_token_sequence: u64,
+    pub connect_token_nonce: [u8; 24usize],
     pub connect_token_data: [u8; 1024usize],
     pub challenge_token_sequence: u64,
     pub challenge_token_data: [u8; 300usize],
@@ -507,7 +513,7 @@ pub struct netcode_sys_packet {
     pub payload_data: [u8; 1200usize],
 }
 unsafe extern "C" {
-    pub fn netcode_sys_max_payload_bytes(sequence: u64) -> ::libc::c_int;
+    pub fn netcode_sys_max_payload_bytes(wire: ::libc::c_int, sequence: u64) -> ::libc::c_int;
 }
 unsafe extern "C" {
     pub fn netcode_sys_server_next_payload_sequence(
@@ -543,6 +549,7 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn netcode_sys_write_packet(
+        wire: ::libc::c_int,
         packet: *const netcode_sys_packet,
         sequence: u64,
         key: *const u8,
@@ -552,6 +559,7 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn netcode_sys_write_challenge_token(
+        wire: ::libc::c_int,
         client_id: u64,
         user_data: *const u8,
         sequence: u64,
@@ -560,22 +568,42 @@ unsafe extern "C" {
     ) -> ::libc::c_int;
 }
 unsafe extern "C" {
+    pub fn netcode_sys_read_challenge_token(
+        wire: ::libc::c_int,
+        buffer: *const u8,
+        sequence: u64,
+        key: *const u8,
+        client_id: *mut u64,
+        user_data: *mut u8,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
     pub fn netcode_sys_read_packet(
+        wire: ::libc::c_int,
         buffer: *const u8,
         buffer_length: ::libc::c_int,
         key: *const u8,
         protocol_id: u64,
+        private_key: *const u8,
         packet: *mut netcode_sys_packet,
         sequence: *mut u64,
     ) -> ::libc::c_int;
 }
 unsafe extern "C" {
     pub fn netcode_sys_encrypt_connect_token_data(
+        wire: ::libc::c_int,
         data: *mut u8,
         protocol_id: u64,
         expire_timestamp: u64,
-        sequence: u64,
+        nonce: *const u8,
         key: *const u8,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_write_connect_token_private(
+        wire: ::libc::c_int,
+        private_part: *const netcode_sys_connect_token_private,
+        data: *mut u8,
     ) -> ::libc::c_int;
 }
 unsafe extern "C" {
@@ -605,6 +633,12 @@ unsafe extern "C" {
         private_key: *const u8,
         time: f64,
     ) -> *mut netcode_server_t;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_set_wire(
+        server: *mut netcode_server_t,
+        wire: ::libc::c_int,
+    ) -> ::libc::c_int;
 }
 unsafe extern "C" {
     pub fn netcode_sys_server_port(server: *mut netcode_server_t) -> u16;

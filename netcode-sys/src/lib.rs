@@ -57,6 +57,7 @@ impl Default for netcode_sys_connect_token_private {
             client_to_server_key: [0; KEY_BYTES],
             server_to_client_key: [0; KEY_BYTES],
             user_data: [0; NETCODE_SYS_USER_DATA_BYTES as usize],
+            timeout_seconds: 0,
         }
     }
 }
@@ -64,10 +65,11 @@ impl Default for netcode_sys_connect_token_private {
 impl Default for netcode_sys_connect_token {
     fn default() -> Self {
         netcode_sys_connect_token {
+            wire: NETCODE_SYS_WIRE_100,
             protocol_id: 0,
             create_timestamp: 0,
             expire_timestamp: 0,
-            sequence: 0,
+            nonce: [0; NETCODE_SYS_TOKEN_NONCE_BYTES as usize],
             private_data: [0; NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES as usize],
             num_server_addresses: 0,
             server_addresses: [NO_ADDRESS; MAX_SERVERS],
@@ -83,7 +85,7 @@ impl Default for netcode_sys_packet {
         netcode_sys_packet {
             type_: 0,
             connect_token_expire_timestamp: 0,
-            connect_token_sequence: 0,
+            connect_token_nonce: [0; NETCODE_SYS_TOKEN_NONCE_BYTES as usize],
             connect_token_data: [0; NETCODE_SYS_CONNECT_TOKEN_PRIVATE_BYTES as usize],
             challenge_token_sequence: 0,
             challenge_token_data: [0; NETCODE_SYS_CHALLENGE_TOKEN_BYTES as usize],

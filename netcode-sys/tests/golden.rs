@@ -36,6 +36,13 @@ fn golden_path() -> PathBuf {
         .join("golden.txt")
 }
 
+/// A 1.00 sequence as the shim's nonce: its little-endian bytes, then zeros.
+fn sequence_nonce(sequence: u64) -> [u8; 24] {
+    let mut nonce = [0; 24];
+    nonce[..8].copy_from_slice(&sequence.to_le_bytes());
+    nonce
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -78,7 +85,7 @@ fn token() -> netcode_sys_connect_token {
         protocol_id: PROTOCOL_ID,
         create_timestamp: CREATE,
         expire_timestamp: EXPIRE,
-        sequence: TOKEN_SEQUENCE,
+        nonce: sequence_nonce(TOKEN_SEQUENCE),
         num_server_addresses: 2,
         client_to_server_key: CLIENT_TO_SERVER_KEY,
         server_to_client_key: SERVER_TO_CLIENT_KEY,
@@ -102,6 +109,7 @@ fn write_packet(packet: &netcode_sys_packet, sequence: u64, key: &[u8; 32]) -> V
     // SAFETY: a valid packet, a 32-byte key and a buffer of NETCODE_SYS_MAX_PACKET_BYTES.
     let length = unsafe {
         netcode_sys_write_packet(
+            NETCODE_SYS_WIRE_100,
             packet,
             sequence,
             key.as_ptr(),
@@ -128,6 +136,7 @@ fn vectors() -> BTreeMap<&'static str, Vec<u8>> {
     // SAFETY: 256 bytes of user data, a 32-byte key and a 300-byte buffer.
     let ok = unsafe {
         netcode_sys_write_challenge_token(
+            NETCODE_SYS_WIRE_100,
             CLIENT_ID,
             user_data().as_ptr(),
             9,
@@ -143,7 +152,7 @@ fn vectors() -> BTreeMap<&'static str, Vec<u8>> {
     };
     let mut request = packet(NETCODE_SYS_CONNECTION_REQUEST_PACKET);
     request.connect_token_expire_timestamp = EXPIRE;
-    request.connect_token_sequence = TOKEN_SEQUENCE;
+    request.connect_token_nonce = sequence_nonce(TOKEN_SEQUENCE);
     request.connect_token_data = token.private_data;
     let mut challenge = packet(NETCODE_SYS_CONNECTION_CHALLENGE_PACKET);
     challenge.challenge_token_sequence = 9;
@@ -429,7 +438,7 @@ fn packet_layouts_follow_the_standard() {
 fn payload_room_shrinks_with_long_sequence_numbers() {
     common::init();
     // SAFETY: a pure function.
-    let room = |sequence| unsafe { netcode_sys_max_payload_bytes(sequence) };
+    let room = |sequence| unsafe { netcode_sys_max_payload_bytes(NETCODE_SYS_WIRE_100, sequence) };
     assert_eq!(room(0), 1200);
     assert_eq!(room((1 << 24) - 1), 1200);
     assert_eq!(room(1 << 24), 1199);
@@ -444,6 +453,7 @@ fn payload_room_shrinks_with_long_sequence_numbers() {
     // SAFETY: a valid packet, key and buffer; the shim refuses what would not fit.
     let mut written = |packet: &netcode_sys_packet, sequence| unsafe {
         netcode_sys_write_packet(
+            NETCODE_SYS_WIRE_100,
             packet,
             sequence,
             CLIENT_TO_SERVER_KEY.as_ptr(),
@@ -454,4 +464,10 @@ fn payload_room_shrinks_with_long_sequence_numbers() {
     assert_eq!(written(&payload, 1 << 24), 0);
     payload.payload_bytes = 1199;
     assert_eq!(written(&payload, 1 << 24), 1220);
+    // On 1.02 (patch 0025: packets of up to 1300 bytes, as the current reference) the whole
+    // payload fits whatever the sequence.
+    // SAFETY: a pure function.
+    let room_102 =
+        |sequence| unsafe { netcode_sys_max_payload_bytes(NETCODE_SYS_WIRE_102, sequence) };
+    assert_eq!((room_102(0), room_102(u64::MAX)), (1200, 1200));
 }

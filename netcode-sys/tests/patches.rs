@@ -60,6 +60,7 @@ fn replay_check_stays_inside_the_slot_array() {
         for (sequence, packet) in [(0x42u64, &mut keep_alive), (0x1_0043, &mut payload)] {
             let mut buffer = [0u8; NETCODE_SYS_MAX_PACKET_BYTES as usize];
             let bytes = netcode_sys_write_packet(
+                NETCODE_SYS_WIRE_100,
                 &*packet,
                 sequence,
                 token.client_to_server_key.as_ptr(),

@@ -18,9 +18,16 @@ fn config(max_clients: usize) -> ServerConfig {
 
 /// A simulated server with one connected client, ready for abuse.
 fn connected_pair() -> (NetworkSimulator, NetcodeServer, NetcodeClient) {
+    connected_pair_on(netcode::Version::V1_02)
+}
+
+fn connected_pair_on(
+    version: netcode::Version,
+) -> (NetworkSimulator, NetcodeServer, NetcodeClient) {
     let simulator = NetworkSimulator::new().unwrap();
-    let config =
-        ServerConfig::new("[::1]:40000".parse().unwrap(), PROTOCOL_ID, [1; 32]).max_clients(4);
+    let config = ServerConfig::new("[::1]:40000".parse().unwrap(), PROTOCOL_ID, [1; 32])
+        .max_clients(4)
+        .version(version);
     let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
     let mut client =
         NetcodeClient::with_simulator(&simulator, "[::1]:50000".parse().unwrap()).unwrap();
@@ -36,6 +43,27 @@ fn connected_pair() -> (NetworkSimulator, NetcodeServer, NetcodeClient) {
         assert!(time < 5.0);
     }
     (simulator, server, client)
+}
+
+/// Runs the pair for a few ticks; returns the first payload each side received (the server's
+/// from the client in slot 0).
+fn first_payloads(
+    simulator: &NetworkSimulator,
+    server: &mut NetcodeServer,
+    client: &mut NetcodeClient,
+) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let session = server.client(0).unwrap().session;
+    let mut time = 10.0;
+    let (mut up, mut down) = (None, None);
+    for _ in 0..5 {
+        simulator.update(time);
+        client.update(time);
+        server.update(time);
+        up = up.or_else(|| server.receive(session).map(|p| p.to_vec()));
+        down = down.or_else(|| client.receive().map(|p| p.to_vec()));
+        time += 0.05;
+    }
+    (up, down)
 }
 
 #[test]
@@ -79,12 +107,13 @@ fn the_sizes_the_issue_names() {
     assert!(server.client_user_data(session).is_none());
 }
 
-/// Past 2^24 packets a connection's sequence numbers take 4 bytes, and a 1200-byte payload no
-/// longer fits in a 1220-byte packet: the pinned C would overflow its packet buffer. The
-/// wrapper refuses, and a payload that fits still arrives.
+/// Past 2^24 packets a connection's sequence numbers take 4 bytes, and on 1.00 a 1200-byte
+/// payload no longer fits in a 1220-byte packet: the pinned C would overflow its packet buffer,
+/// and a pinned peer would not read it. The wrapper refuses, and a payload that fits still
+/// arrives. (On 1.02 packets may be 1300 bytes: see `long_1_02_connections_carry_full_payloads`.)
 #[test]
 fn long_connections_refuse_payloads_that_no_longer_fit() {
-    let (simulator, mut server, mut client) = connected_pair();
+    let (simulator, mut server, mut client) = connected_pair_on(netcode::Version::V1_00);
     let session = server.client(0).unwrap().session;
     // SAFETY: live handles; the shim's test hooks only set a sequence number.
     unsafe {
@@ -104,17 +133,25 @@ fn long_connections_refuse_payloads_that_no_longer_fit() {
     ));
     client.send(&[1; 1199]).unwrap();
     server.send(session, &[2; 1198]).unwrap();
-    let mut time = 10.0;
-    let (mut up, mut down) = (None, None);
-    for _ in 0..5 {
-        simulator.update(time);
-        client.update(time);
-        server.update(time);
-        up = up.or_else(|| server.receive(session).map(|p| p.len()));
-        down = down.or_else(|| client.receive().map(|p| p.len()));
-        time += 0.05;
+    let (up, down) = first_payloads(&simulator, &mut server, &mut client);
+    assert_eq!((up.map(|p| p.len()), down.map(|p| p.len())), (Some(1199), Some(1198)));
+}
+
+/// On 1.02 (packets of up to 1300 bytes, as the current reference), a 1200-byte payload fits
+/// with any sequence number, and arrives.
+#[test]
+fn long_1_02_connections_carry_full_payloads() {
+    let (simulator, mut server, mut client) = connected_pair();
+    let session = server.client(0).unwrap().session;
+    // SAFETY: live handles; the shim's test hooks only set a sequence number.
+    unsafe {
+        netcode::netcode_sys::netcode_sys_client_set_sequence(client.as_raw(), u64::MAX >> 1);
+        netcode::netcode_sys::netcode_sys_server_set_client_sequence(server.as_raw(), 0, 1 << 40);
     }
-    assert_eq!((up, down), (Some(1199), Some(1198)));
+    client.send(&[1; 1200]).unwrap();
+    server.send(session, &[2; 1200]).unwrap();
+    let (up, down) = first_payloads(&simulator, &mut server, &mut client);
+    assert_eq!((up, down), (Some(vec![1; 1200]), Some(vec![2; 1200])));
 }
 
 #[test]

@@ -162,10 +162,11 @@ impl Server<UdpSocket, ()> {
             )
         })?;
         // No restart rule: 0.3.1 documents 15-s and 30-s tokens, and no one maximum accepts
-        // both right after a start (MIGRATING.md, SECURITY.md).
+        // both right after a start (MIGRATING.md, SECURITY.md). NETCODE 1.00: 0.3.1's protocol.
         let config = ServerConfig::new(address, protocol_id, *private_key)
             .max_clients(max_clients)
-            .max_token_lifetime(None);
+            .max_token_lifetime(None)
+            .version(crate::Version::V1_00);
         let mut inner = NetcodeServer::new(config)?;
         inner.record_everything();
         Ok(Server {
@@ -188,11 +189,14 @@ impl<I, S> Server<I, S> {
         client_id: u64,
         user_data: Option<&[u8; NETCODE_USER_DATA_BYTES]>,
     ) -> Result<ConnectToken, GenerateError> {
+        // A random sequence: the nonce of the private part, never to repeat under one key.
+        let mut sequence = [0; 8];
+        crate::token::random_bytes(&mut sequence);
         ConnectToken::generate(
             std::iter::once(self.inner.public_address()),
             self.inner.private_key(),
             expire_secs,
-            crate::token::random_sequence(),
+            u64::from_le_bytes(sequence),
             self.inner.protocol_id(),
             client_id,
             user_data,

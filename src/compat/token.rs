@@ -14,8 +14,8 @@ use crate::limits::{
     NETCODE_CONNECT_TOKEN_BYTES, NETCODE_CONNECT_TOKEN_PRIVATE_BYTES, NETCODE_KEY_BYTES,
     NETCODE_MAX_SERVERS_PER_CONNECT, NETCODE_TIMEOUT_SECONDS, NETCODE_USER_DATA_BYTES,
 };
-use crate::token::{now_utc, random_bytes, seal, Token};
-use crate::Error;
+use crate::token::{now_utc, random_bytes, seal, Token, NONCE_BYTES};
+use crate::{Error, Version};
 
 /// The version info at the start of every token: `"NETCODE 1.00"` and its NUL.
 const VERSION_INFO: &[u8; 13] = b"NETCODE 1.00\0";
@@ -356,15 +356,18 @@ impl ConnectToken {
         }
         ensure_init().map_err(|_| GenerateError::Init)?;
         let token = raw::netcode_sys_connect_token {
+            wire: Version::V1_00.to_raw(),
             protocol_id: protocol,
             create_timestamp: create_utc,
             expire_timestamp: expire_utc,
-            sequence,
+            nonce: sequence_nonce(sequence),
             timeout_seconds,
+            num_server_addresses: raw_private.num_server_addresses,
+            server_addresses: raw_private.server_addresses,
             ..Default::default()
         };
         let token = seal(&raw_private, private_key, token).map_err(|_| GenerateError::Encrypt)?;
-        Ok(ConnectToken::from(&token))
+        ConnectToken::try_from(&token).map_err(|_| GenerateError::Encrypt)
     }
 
     /// [`generate`](ConnectToken::generate) with the server addresses as strings
@@ -486,7 +489,7 @@ impl ConnectToken {
                 Error::InvalidToken(what) => DecodeError::Invalid(what),
                 _ => DecodeError::Invalid("the C cannot read it"),
             })?;
-            return Ok(ConnectToken::from(&token));
+            return ConnectToken::try_from(&token).map_err(|_| DecodeError::InvalidVersion);
         }
         if create_utc > expire_utc {
             return Err(DecodeError::Invalid("it expires before it was created"));
@@ -518,10 +521,11 @@ impl TryFrom<&ConnectToken> for Token {
     /// turn into one that times out at once (0, or 2^31 seconds and more).
     fn try_from(token: &ConnectToken) -> Result<Token, Error> {
         let mut raw_token = raw::netcode_sys_connect_token {
+            wire: Version::V1_00.to_raw(),
             protocol_id: token.protocol,
             create_timestamp: token.create_utc,
             expire_timestamp: token.expire_utc,
-            sequence: token.sequence,
+            nonce: sequence_nonce(token.sequence),
             private_data: token.private_data,
             client_to_server_key: token.client_to_server_key,
             server_to_client_key: token.server_to_client_key,
@@ -537,23 +541,45 @@ impl TryFrom<&ConnectToken> for Token {
     }
 }
 
-impl From<&Token> for ConnectToken {
-    fn from(token: &Token) -> ConnectToken {
+/// A 1.00 sequence as the nonce the shim takes: its little-endian bytes, then zeros.
+fn sequence_nonce(sequence: u64) -> [u8; NONCE_BYTES] {
+    let mut nonce = [0; NONCE_BYTES];
+    nonce[..8].copy_from_slice(&sequence.to_le_bytes());
+    nonce
+}
+
+impl TryFrom<&Token> for ConnectToken {
+    type Error = Error;
+
+    /// The token as the 0.3.1 API holds it, or [`Error::InvalidToken`] for a NETCODE 1.02
+    /// token (the 0.3.1 API speaks 1.00) or one with a negative timeout.
+    fn try_from(token: &Token) -> Result<ConnectToken, Error> {
+        if token.version() != Version::V1_00 {
+            return Err(Error::InvalidToken(
+                "it is a NETCODE 1.02 token, and the 0.3.1 API speaks 1.00; make it with \
+                 TokenSettings::version(Version::V1_00)",
+            ));
+        }
+        let timeout_sec = u32::try_from(token.timeout_seconds()).map_err(|_| {
+            Error::InvalidToken("its timeout is negative, which the 0.3.1 API cannot hold")
+        })?;
         // The bytes the C wrote or read hold every field; its struct is the way to them.
-        let raw_token = token.to_raw().unwrap_or_default();
-        ConnectToken {
+        let raw_token = token.to_raw()?;
+        let mut sequence = [0; 8];
+        sequence.copy_from_slice(&token.nonce()[..8]);
+        Ok(ConnectToken {
             protocol: token.protocol_id(),
             create_utc: token.create_timestamp(),
             expire_utc: token.expire_timestamp(),
-            sequence: token.sequence(),
+            sequence: u64::from_le_bytes(sequence),
             private_data: raw_token.private_data,
             hosts: HostList {
                 hosts: token.servers().as_slice().to_vec(),
             },
             client_to_server_key: raw_token.client_to_server_key,
             server_to_client_key: raw_token.server_to_client_key,
-            timeout_sec: token.timeout_seconds(),
-        }
+            timeout_sec,
+        })
     }
 }
 

@@ -46,10 +46,19 @@ pub struct Session {
 impl Session {
     /// A server on real UDP at `host` (port chosen by the system).
     pub fn udp(host: &str, max_clients: usize) -> Session {
+        Self::udp_with(host, max_clients, |config| config)
+    }
+
+    /// A server on real UDP at `host`, its configuration changed by `configure`.
+    pub fn udp_with(
+        host: &str,
+        max_clients: usize,
+        configure: impl FnOnce(ServerConfig) -> ServerConfig,
+    ) -> Session {
         let key = netcode::generate_key();
         let config = ServerConfig::new(addr(&format!("{host}:0")), PROTOCOL_ID, key)
             .max_clients(max_clients);
-        let server = NetcodeServer::new(config).expect("server binds");
+        let server = NetcodeServer::new(configure(config)).expect("server binds");
         Self::with_server(server, None, key)
     }
 

@@ -61,6 +61,13 @@ pub fn c_address(address: SocketAddr) -> raw::netcode_sys_address {
     }
 }
 
+/// A 1.00 sequence as the shim's nonce: its little-endian bytes, then zeros.
+pub fn sequence_nonce(sequence: u64) -> [u8; 24] {
+    let mut nonce = [0; 24];
+    nonce[..8].copy_from_slice(&sequence.to_le_bytes());
+    nonce
+}
+
 /// A connect token's private part and what a request carries beside it, made by hand.
 pub struct Token {
     pub protocol_id: u64,
@@ -90,10 +97,11 @@ impl Token {
         for (slot, host) in private.server_addresses.iter_mut().zip(hosts) {
             *slot = c_address(*host);
         }
+        let sequence = u64::from_le_bytes(netcode::generate_key()[..8].try_into().unwrap());
         let mut token = raw::netcode_sys_connect_token {
             protocol_id,
             expire_timestamp: expire,
-            sequence: u64::from_le_bytes(netcode::generate_key()[..8].try_into().unwrap()),
+            nonce: sequence_nonce(sequence),
             ..Default::default()
         };
         // SAFETY: valid structs and a 32-byte key; the shim checks the address count and types.
@@ -104,7 +112,7 @@ impl Token {
         Token {
             protocol_id,
             expire,
-            sequence: token.sequence,
+            sequence,
             data: token.private_data,
             client_to_server_key: private.client_to_server_key,
             server_to_client_key: private.server_to_client_key,
@@ -135,10 +143,12 @@ impl Token {
         // and copies it), the key has 32 bytes, the outputs are valid.
         let read = unsafe {
             raw::netcode_sys_read_packet(
+                raw::NETCODE_SYS_WIRE_100,
                 datagram.as_ptr(),
                 datagram.len() as i32,
                 self.server_to_client_key.as_ptr(),
                 self.protocol_id,
+                std::ptr::null(),
                 &mut packet,
                 &mut sequence,
             )
@@ -153,6 +163,7 @@ pub fn write(packet: &raw::netcode_sys_packet, sequence: u64, key: &[u8; 32]) ->
     // SAFETY: a valid packet, a 32-byte key and a buffer of NETCODE_SYS_MAX_PACKET_BYTES.
     let bytes = unsafe {
         raw::netcode_sys_write_packet(
+            raw::NETCODE_SYS_WIRE_100,
             packet,
             sequence,
             key.as_ptr(),
@@ -196,8 +207,10 @@ impl Rig {
         configure: impl FnOnce(ServerConfig) -> ServerConfig,
     ) -> Rig {
         let key = netcode::generate_key();
+        // The requests and packets here are made by hand in the 1.00 layout.
         let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), PROTOCOL_ID, key)
-            .max_clients(max_clients);
+            .max_clients(max_clients)
+            .version(netcode::Version::V1_00);
         let server = NetcodeServer::new(configure(config)).unwrap();
         Rig {
             address: server.public_address(),
