@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-const COLORS: [&str; 6] = [
-    "#1f77b4", "#6baed6", "#2ca02c", "#bbbbbb", "#d62728", "#ff7f0e",
+const COLORS: [&str; 7] = [
+    "#1f77b4", "#6baed6", "#2ca02c", "#bbbbbb", "#d62728", "#ff7f0e", "#08306b",
 ];
 
 /// `groups`: (label, one median rate per variant, in `variants` order).

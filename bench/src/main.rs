@@ -26,13 +26,14 @@ pub(crate) const PROTOCOL_ID: u64 = 0x42;
 mod chart;
 mod peers;
 
-const VARIANTS: [&str; 6] = [
+const VARIANTS: [&str; 7] = [
     "crate",
     "crate-0.3.1",
     "c",
     "udp",
     "netcode-official",
     "renetcode",
+    "crate-1.02",
 ];
 
 #[derive(Clone, Copy)]
@@ -111,10 +112,13 @@ pub(crate) fn check(data: &[u8], p: usize, c: usize) -> bool {
     }
 }
 
-fn run_crate(config: Config) -> Sample {
+/// The idiomatic API on `version`: NETCODE 1.00 against the plain C (which speaks it), 1.02
+/// against the pure-Rust peers (which speak it).
+fn run_crate(config: Config, version: netcode::Version) -> Sample {
     let key = netcode::generate_key();
     let server_config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), PROTOCOL_ID, key)
-        .max_clients(config.clients);
+        .max_clients(config.clients)
+        .version(version);
     let mut server = NetcodeServer::new(server_config).unwrap();
     let mut clients: Vec<NetcodeClient> = (0..config.clients)
         .map(|c| {
@@ -340,7 +344,8 @@ fn run_udp(config: Config) -> Sample {
 
 fn run(variant: &str, config: Config) -> Sample {
     match variant {
-        "crate" => run_crate(config),
+        "crate" => run_crate(config, netcode::Version::V1_00),
+        "crate-1.02" => run_crate(config, netcode::Version::V1_02),
         "crate-0.3.1" => run_031(config),
         "c" => run_c(config),
         "netcode-official" => peers::run_official(config),
