@@ -21,7 +21,8 @@ pub mod security {}
 #[cfg_attr(not(doctest), doc = include_str!("../REFERENCE.md"))]
 pub mod reference {}
 
-/// The wire format, checked against the reference byte for byte (WIRE.md).
+/// The wire formats, NETCODE 1.00 and 1.02, checked against the reference byte for byte
+/// (WIRE.md).
 #[cfg_attr(not(doctest), doc = include_str!("../WIRE.md"))]
 pub mod wire {}
 

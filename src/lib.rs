@@ -10,6 +10,12 @@
 //! `netcode::netcode_sys`; [REFERENCE.md](docs::reference) tells its story). What it
 //! defends against, and the test behind each claim: [SECURITY.md](docs::security).
 //!
+//! It speaks both versions of the protocol alive today ([`Version`]): **NETCODE 1.02**, what
+//! every current implementation speaks, the default of the idiomatic API; and **NETCODE
+//! 1.00**, the pinned C's own, which netcode 0.3.1 deployments speak (the 0.3.1 API's only
+//! version). A server speaks the version it is configured with, a client the version of its
+//! token. [WIRE.md](docs::wire) lists the differences.
+//!
 //! # Two APIs
 //!
 //! - For new code: [`NetcodeServer`] and [`NetcodeClient`], configured with `SocketAddr`s,

@@ -53,48 +53,80 @@ fn a_token_opens_one_session_only() {
     assert!(s.server.ignored_requests().token_already_used > 0);
 }
 
-/// Amplification: a connection request (1062 bytes) gets a challenge of 333 bytes; invalid
-/// requests get nothing. The server never answers with more bytes than it was sent.
+/// Amplification: a connection request (1062 bytes on 1.00, 1078 on 1.02) gets a challenge of
+/// 333 bytes; invalid requests get nothing. The server never answers with more bytes than it
+/// was sent.
 #[test]
 fn no_amplification() {
-    let key = netcode::generate_key();
-    let mut server = NetcodeServer::new(
-        ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key)
-            .max_clients(1)
-            .version(netcode::Version::V1_00),
-    )
-    .unwrap();
-    let token =
-        netcode::ConnectToken::try_from(&server.generate_token(1, &[0; 256]).unwrap()).unwrap();
-    let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
-    attacker
-        .set_read_timeout(Some(Duration::from_millis(50)))
+    for version in [netcode::Version::V1_00, netcode::Version::V1_02] {
+        let key = netcode::generate_key();
+        let mut server = NetcodeServer::new(
+            ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key)
+                .max_clients(1)
+                .version(version),
+        )
         .unwrap();
+        let token = server.generate_token(1, &[0; 256]).unwrap();
+        let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
+        attacker
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
 
-    // A valid request, written by hand as STANDARD.md lays it out.
-    let mut request = vec![0u8];
-    request.extend_from_slice(b"NETCODE 1.00\0");
-    request.extend_from_slice(&PROTOCOL_ID.to_le_bytes());
-    request.extend_from_slice(&token.expire_utc.to_le_bytes());
-    request.extend_from_slice(&token.sequence.to_le_bytes());
-    request.extend_from_slice(&token.private_data);
-    let mut invalid = request.clone();
-    invalid[100] ^= 1;
+        // A valid request, written by hand as STANDARD.md lays it out: the version info,
+        // protocol id, expiry and nonce (1.00: its 8-byte sequence), then the private part.
+        let nonce = match version {
+            netcode::Version::V1_00 => &token.nonce()[..8],
+            netcode::Version::V1_02 => &token.nonce()[..],
+        };
+        let private = 13 + 3 * 8 + nonce.len();
+        let mut request = vec![0u8];
+        request.extend_from_slice(version.version_info());
+        request.extend_from_slice(&PROTOCOL_ID.to_le_bytes());
+        request.extend_from_slice(&token.expire_timestamp().to_le_bytes());
+        request.extend_from_slice(nonce);
+        request.extend_from_slice(&token.as_bytes()[private..private + 1024]);
+        let mut invalid = request.clone();
+        invalid[100] ^= 1;
 
-    let mut answers = Vec::new();
-    for datagram in [&invalid, &request] {
-        attacker.send_to(datagram, server.local_address()).unwrap();
-        server.update(0.0);
-        let mut buffer = [0u8; 2048];
-        answers.push(attacker.recv(&mut buffer).unwrap_or(0));
+        let mut answers = Vec::new();
+        for datagram in [&invalid, &request] {
+            attacker.send_to(datagram, server.local_address()).unwrap();
+            server.update(0.0);
+            let mut buffer = [0u8; 2048];
+            answers.push(attacker.recv(&mut buffer).unwrap_or(0));
+        }
+        assert_eq!(answers[0], 0, "{version}: an invalid request was answered");
+        assert_eq!(
+            answers[1],
+            1 + 8 + 308 + 16,
+            "{version}: the challenge: prefix, 8 sequence bytes, data, MAC"
+        );
+        assert!(answers[1] < request.len());
     }
-    assert_eq!(answers[0], 0, "an invalid request was answered");
-    assert_eq!(
-        answers[1],
-        1 + 8 + 308 + 16,
-        "the challenge: prefix, 8 sequence bytes, data, MAC"
-    );
-    assert!(answers[1] < request.len());
+}
+
+/// NETCODE 1.02 tokens (the default) carry 24 random bytes as the nonce of their private part:
+/// no two of many tokens under one key share it, and it is all random (not a sequence padded
+/// with zeros, as a 1.00 token's is).
+#[test]
+fn tokens_1_02_have_random_24_byte_nonces() {
+    let key = netcode::generate_key();
+    let server =
+        NetcodeServer::new(ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key)).unwrap();
+    let mut nonces = std::collections::HashSet::new();
+    let mut tails_nonzero = 0;
+    for id in 0..2000 {
+        let token = server.generate_token(id, &[0; 256]).unwrap();
+        assert_eq!(token.version(), netcode::Version::V1_02);
+        assert_eq!(
+            &token.as_bytes()[37..61],
+            token.nonce(),
+            "the nonce follows the expiry"
+        );
+        tails_nonzero += usize::from(token.nonce()[8..] != [0; 16]);
+        assert!(nonces.insert(*token.nonce()), "a nonce repeated");
+    }
+    assert_eq!(tails_nonzero, 2000, "the last 16 bytes are random too");
 }
 
 /// Encryption-mapping exhaustion: each connection request with a valid token, from its own

@@ -69,9 +69,16 @@ fn address_v6() -> netcode_sys_address {
     }
 }
 
-/// The token's public part, with its private part encrypted.
-fn token() -> netcode_sys_connect_token {
+/// The 1.02 token's nonce: 24 fixed bytes.
+fn nonce_102() -> [u8; 24] {
+    std::array::from_fn(|i| 0x42 + i as u8)
+}
+
+/// The token's public part, with its private part encrypted, on `wire` (1.02: the nonce above
+/// where 1.00 has the sequence, and the timeout in the private part too).
+fn token(wire: i32) -> netcode_sys_connect_token {
     let mut private = netcode_sys_connect_token_private {
+        timeout_seconds: 5,
         client_id: CLIENT_ID,
         num_server_addresses: 2,
         client_to_server_key: CLIENT_TO_SERVER_KEY,
@@ -82,10 +89,15 @@ fn token() -> netcode_sys_connect_token {
     private.server_addresses[0] = address_v4();
     private.server_addresses[1] = address_v6();
     let mut token = netcode_sys_connect_token {
+        wire,
         protocol_id: PROTOCOL_ID,
         create_timestamp: CREATE,
         expire_timestamp: EXPIRE,
-        nonce: sequence_nonce(TOKEN_SEQUENCE),
+        nonce: if wire == NETCODE_SYS_WIRE_102 {
+            nonce_102()
+        } else {
+            sequence_nonce(TOKEN_SEQUENCE)
+        },
         num_server_addresses: 2,
         client_to_server_key: CLIENT_TO_SERVER_KEY,
         server_to_client_key: SERVER_TO_CLIENT_KEY,
@@ -104,12 +116,12 @@ fn token() -> netcode_sys_connect_token {
     token
 }
 
-fn write_packet(packet: &netcode_sys_packet, sequence: u64, key: &[u8; 32]) -> Vec<u8> {
+fn write_packet(wire: i32, packet: &netcode_sys_packet, sequence: u64, key: &[u8; 32]) -> Vec<u8> {
     let mut buffer = [0u8; NETCODE_SYS_MAX_PACKET_BYTES as usize];
     // SAFETY: a valid packet, a 32-byte key and a buffer of NETCODE_SYS_MAX_PACKET_BYTES.
     let length = unsafe {
         netcode_sys_write_packet(
-            NETCODE_SYS_WIRE_100,
+            wire,
             packet,
             sequence,
             key.as_ptr(),
@@ -121,10 +133,21 @@ fn write_packet(packet: &netcode_sys_packet, sequence: u64, key: &[u8; 32]) -> V
     buffer[..length as usize].to_vec()
 }
 
-/// Every vector, by name, as the reference writes it.
-fn vectors() -> BTreeMap<&'static str, Vec<u8>> {
+/// Every vector, by name, as the reference writes it: the 1.00 ones, and under `v102_` names
+/// the same inputs on 1.02 (patch 0025).
+fn vectors() -> BTreeMap<String, Vec<u8>> {
+    let mut all = BTreeMap::new();
+    for (wire, prefix) in [(NETCODE_SYS_WIRE_100, ""), (NETCODE_SYS_WIRE_102, "v102_")] {
+        for (name, bytes) in vectors_on(wire) {
+            all.insert(format!("{prefix}{name}"), bytes);
+        }
+    }
+    all
+}
+
+fn vectors_on(wire: i32) -> BTreeMap<&'static str, Vec<u8>> {
     common::init();
-    let token = token();
+    let token = token(wire);
     let mut public = [0u8; NETCODE_CONNECT_TOKEN_BYTES as usize];
     // SAFETY: a valid token and a 2048-byte buffer.
     assert_eq!(
@@ -136,7 +159,7 @@ fn vectors() -> BTreeMap<&'static str, Vec<u8>> {
     // SAFETY: 256 bytes of user data, a 32-byte key and a 300-byte buffer.
     let ok = unsafe {
         netcode_sys_write_challenge_token(
-            NETCODE_SYS_WIRE_100,
+            wire,
             CLIENT_ID,
             user_data().as_ptr(),
             9,
@@ -152,7 +175,7 @@ fn vectors() -> BTreeMap<&'static str, Vec<u8>> {
     };
     let mut request = packet(NETCODE_SYS_CONNECTION_REQUEST_PACKET);
     request.connect_token_expire_timestamp = EXPIRE;
-    request.connect_token_nonce = sequence_nonce(TOKEN_SEQUENCE);
+    request.connect_token_nonce = token.nonce;
     request.connect_token_data = token.private_data;
     let mut challenge = packet(NETCODE_SYS_CONNECTION_CHALLENGE_PACKET);
     challenge.challenge_token_sequence = 9;
@@ -172,12 +195,13 @@ fn vectors() -> BTreeMap<&'static str, Vec<u8>> {
     vectors.insert("challenge_token", challenge_token.to_vec());
     vectors.insert(
         "packet_request",
-        write_packet(&request, 0, &CLIENT_TO_SERVER_KEY),
+        write_packet(wire, &request, 0, &CLIENT_TO_SERVER_KEY),
     );
     // The server sends denied and challenge packets with its global sequence, which starts at 2^63.
     vectors.insert(
         "packet_denied",
         write_packet(
+            wire,
             &packet(NETCODE_SYS_CONNECTION_DENIED_PACKET),
             1 << 63,
             &SERVER_TO_CLIENT_KEY,
@@ -185,23 +209,24 @@ fn vectors() -> BTreeMap<&'static str, Vec<u8>> {
     );
     vectors.insert(
         "packet_challenge",
-        write_packet(&challenge, (1 << 63) + 1, &SERVER_TO_CLIENT_KEY),
+        write_packet(wire, &challenge, (1 << 63) + 1, &SERVER_TO_CLIENT_KEY),
     );
     vectors.insert(
         "packet_response",
-        write_packet(&response, 1, &CLIENT_TO_SERVER_KEY),
+        write_packet(wire, &response, 1, &CLIENT_TO_SERVER_KEY),
     );
     vectors.insert(
         "packet_keep_alive",
-        write_packet(&keep_alive, 1000, &SERVER_TO_CLIENT_KEY),
+        write_packet(wire, &keep_alive, 1000, &SERVER_TO_CLIENT_KEY),
     );
     vectors.insert(
         "packet_payload",
-        write_packet(&payload, 0x01_0203, &CLIENT_TO_SERVER_KEY),
+        write_packet(wire, &payload, 0x01_0203, &CLIENT_TO_SERVER_KEY),
     );
     vectors.insert(
         "packet_disconnect",
         write_packet(
+            wire,
             &packet(NETCODE_SYS_CONNECTION_DISCONNECT_PACKET),
             255,
             &CLIENT_TO_SERVER_KEY,

@@ -134,7 +134,10 @@ fn long_connections_refuse_payloads_that_no_longer_fit() {
     client.send(&[1; 1199]).unwrap();
     server.send(session, &[2; 1198]).unwrap();
     let (up, down) = first_payloads(&simulator, &mut server, &mut client);
-    assert_eq!((up.map(|p| p.len()), down.map(|p| p.len())), (Some(1199), Some(1198)));
+    assert_eq!(
+        (up.map(|p| p.len()), down.map(|p| p.len())),
+        (Some(1199), Some(1198))
+    );
 }
 
 /// On 1.02 (packets of up to 1300 bytes, as the current reference), a 1200-byte payload fits
