@@ -21,11 +21,13 @@ use netcode_sys as raw;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct IgnoredRequests {
-    /// Connection requests of the wrong size (1062 bytes in NETCODE 1.00). Usually a client of
-    /// a later netcode.io version: NETCODE 1.02's requests are 1078 bytes.
+    /// Connection requests of neither version's size (1062 bytes in NETCODE 1.00, 1078 in
+    /// 1.02): not a netcode.io client.
     pub request_wrong_length: u64,
-    /// Connection requests whose version info is not `NETCODE 1.00`: a client of another
-    /// netcode.io version.
+    /// Connection requests of another version than the server's
+    /// ([`ServerConfig::version`](crate::ServerConfig::version)), or whose length is not their
+    /// version's: a client of the other netcode.io version (a 1.02 client of a 1.00 server, or
+    /// the reverse).
     pub wrong_version: u64,
     /// Connection requests for another protocol id: the token was made for another game or
     /// build (the backend and the server disagree on `protocol_id`).
@@ -164,14 +166,15 @@ const REASONS: [(i32, log::Level, &str); raw::NETCODE_SYS_IGNORED_REASONS as usi
     (
         raw::NETCODE_SYS_IGNORED_REQUEST_WRONG_LENGTH,
         log::Level::Warn,
-        "ignored a connection request of the wrong size: usually a client of a later netcode.io \
-         version (NETCODE 1.02 sends 1078 bytes; this server speaks NETCODE 1.00, 1062 bytes)",
+        "ignored a connection request of the wrong size (neither NETCODE 1.00's 1062 bytes nor \
+         1.02's 1078): not a netcode.io client",
     ),
     (
         raw::NETCODE_SYS_IGNORED_WRONG_VERSION,
         log::Level::Warn,
-        "ignored a connection request of another protocol version: the client speaks another \
-         netcode.io version than this server's NETCODE 1.00",
+        "ignored a connection request of another protocol version: the client speaks the other \
+         netcode.io version (1.00 or 1.02) than this server; make the server's \
+         ServerConfig::version and the backend's TokenSettings::version agree",
     ),
     (
         raw::NETCODE_SYS_IGNORED_WRONG_PROTOCOL_ID,
