@@ -106,7 +106,7 @@ impl ConnectionState {
             ConnectionState::InvalidConnectToken => "the connect token is malformed: get a new one from the backend",
             ConnectionState::ConnectionTimedOut => "the server went silent: it stopped, or the network failed",
             ConnectionState::ConnectionResponseTimedOut => "the server stopped answering mid-handshake: the token was probably already used",
-            ConnectionState::ConnectionRequestTimedOut => "no server answered: check that it runs at the token's address, and that the token was made with the server's private key and protocol id",
+            ConnectionState::ConnectionRequestTimedOut => "no server answered: check that it runs at the token's address, and that the token was made with the server's private key, protocol id and protocol version (1.00 or 1.02)",
             ConnectionState::ConnectionDenied => "the server is full",
             _ => return None,
         })
