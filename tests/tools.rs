@@ -560,3 +560,60 @@ fn bad_arguments() {
         assert!(String::from_utf8_lossy(&output.stdout).starts_with(&format!("usage: {tool} ")));
     }
 }
+
+/// A server (this crate's, in the test process) that echoes payloads with their last byte
+/// changed from the fifth on: the client notices, and fails.
+#[test]
+fn altered_echo() {
+    use netcode::{NetcodeServer, ServerConfig};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let key = netcode::generate_key();
+    let mut server =
+        NetcodeServer::new(ServerConfig::new(free_address(), PROTOCOL_ID, key)).expect("a server");
+    let token = TempFile::new(
+        "token",
+        server
+            .generate_token(0x7002, &[0; 256])
+            .expect("a token")
+            .as_bytes(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    let echoing = std::thread::spawn(move || {
+        let (start, mut echoed) = (Instant::now(), 0);
+        while !stopped.load(Ordering::Relaxed) {
+            server.update(start.elapsed().as_secs_f64());
+            for client in server.clients().collect::<Vec<_>>() {
+                loop {
+                    let Some(payload) = server.receive(client.session) else {
+                        break;
+                    };
+                    let mut message = payload.to_vec();
+                    drop(payload);
+                    echoed += 1;
+                    if echoed >= 5 {
+                        *message.last_mut().expect("not empty") ^= 1;
+                    }
+                    let _ = server.send(client.session, &message);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        echoed
+    });
+    let run = run_client(&["--token-file", token.arg(), "--seconds", "5"]);
+    stop.store(true, Ordering::Relaxed);
+    let echoed = echoing.join().expect("the server thread");
+
+    assert_eq!(run.status.code(), Some(1), "{}", run.stdout);
+    assert!(echoed >= 5, "{echoed}");
+    assert!(
+        run.summary()
+            .starts_with("client: FAILED: payload mismatch: the echo of payload 4 differs from it"),
+        "{}",
+        run.summary()
+    );
+    assert!(run.elapsed < Duration::from_secs(4), "{:?}", run.elapsed);
+}
