@@ -18,9 +18,12 @@
 //! - `--help`: print the usage.
 //!
 //! It echoes every payload to its sender, prints who joins and leaves (and why), and, at most
-//! once a second, what it ignored so far when that changed (a client that gets no answer sees
-//! only "connection request timed out"; these counts say why: wrong version, protocol id or
-//! key, an expired token...). After `--seconds` it prints a one-line summary. Exit codes: 0
+//! once a second, the connection requests it refused so far when that changed, by reason (a
+//! client that gets no answer sees only "connection request timed out"; these counts, the
+//! fields of `netcode::IgnoredRequests`, say why: wrong_version, wrong_protocol_id,
+//! token_not_decrypted for another key, token_expired...). After `--seconds` it prints a
+//! one-line summary, with every packet it ignored (packets_without_key counts, among others,
+//! the redundant disconnect packets of a client that left). Exit codes: 0
 //! when it ran, 1 when it could not start (for instance the address is taken), 2 for bad
 //! arguments. NETCODE_LOG=1 prints the C's log lines too.
 
@@ -193,7 +196,7 @@ fn run(options: &Options) -> Result<(), String> {
     );
 
     let start = Instant::now();
-    let (mut echoed, mut ignored, mut reported_at) = (0u64, IgnoredRequests::default(), None);
+    let (mut echoed, mut refused, mut reported_at) = (0u64, String::new(), None);
     loop {
         let time = start.elapsed().as_secs_f64();
         if options.seconds.is_some_and(|limit| time > limit) {
@@ -217,10 +220,10 @@ fn run(options: &Options) -> Result<(), String> {
                 echoed += 1;
             }
         }
-        let now = server.ignored_requests();
-        if now != ignored && reported_at.is_none_or(|at: f64| time - at >= 1.0) {
-            println!("ignored so far: {}", describe(&now));
-            (ignored, reported_at) = (now, Some(time));
+        let now = describe(&server.ignored_requests(), true);
+        if now != refused && reported_at.is_none_or(|at: f64| time - at >= 1.0) {
+            println!("refused so far: {now}");
+            (refused, reported_at) = (now, Some(time));
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -234,14 +237,15 @@ fn run(options: &Options) -> Result<(), String> {
         if now.total() == 0 {
             "nothing ignored".to_string()
         } else {
-            format!("ignored {}", describe(&now))
+            format!("ignored {}", describe(&now, false))
         }
     );
     Ok(())
 }
 
-/// The non-zero counts, by the name of their field.
-fn describe(ignored: &IgnoredRequests) -> String {
+/// The non-zero counts, by the name of their field: with `requests_only`, those of connection
+/// requests and responses refused (what explains a client that cannot connect).
+fn describe(ignored: &IgnoredRequests, requests_only: bool) -> String {
     let counts = [
         ("request_wrong_length", ignored.request_wrong_length),
         ("wrong_version", ignored.wrong_version),
@@ -269,14 +273,18 @@ fn describe(ignored: &IgnoredRequests) -> String {
         ("server_full", ignored.server_full),
         ("encryption_mappings_full", ignored.encryption_mappings_full),
         ("challenge_not_decrypted", ignored.challenge_not_decrypted),
-        ("late_responses", ignored.late_responses),
         ("events_unread", ignored.events_unread),
+    ];
+    let packets = [
+        ("late_responses", ignored.late_responses),
         ("malformed_packets", ignored.malformed_packets),
         ("packets_without_key", ignored.packets_without_key),
         ("packets_not_decrypted", ignored.packets_not_decrypted),
     ];
+    let packets = if requests_only { &[][..] } else { &packets[..] };
     let listed: Vec<String> = counts
         .iter()
+        .chain(packets)
         .filter(|(_, count)| *count > 0)
         .map(|(name, count)| format!("{name} {count}"))
         .collect();

@@ -292,6 +292,11 @@ fn token_file_round_trip(version: Version, protocol: &str) {
         "{:?}",
         server.seen
     );
+    assert!(
+        !server.seen.iter().any(|line| line.contains("refused")),
+        "{:?}",
+        server.seen
+    );
 }
 
 #[test]
@@ -341,7 +346,7 @@ fn wrong_version(server_protocol: &str, token_version: Version) {
     // The token's 2-second timeout, not the 8 seconds of --seconds.
     assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
     assert!(
-        server.wait_for("ignored so far: wrong_version", Duration::from_secs(2)),
+        server.wait_for("refused so far: wrong_version", Duration::from_secs(2)),
         "{:?}",
         server.seen
     );
@@ -394,7 +399,10 @@ fn token_of_another_key() {
         run.summary()
     );
     assert!(
-        server.wait_for("token_not_decrypted", Duration::from_secs(2)),
+        server.wait_for(
+            "refused so far: token_not_decrypted",
+            Duration::from_secs(2)
+        ),
         "{:?}",
         server.seen
     );
