@@ -3,7 +3,8 @@
 //!
 //! `cargo test` builds the examples, but `cargo test --test tools` does not (and would run
 //! stale ones): the tests build them first, once, with the cargo that runs them (a no-op when
-//! they are fresh), into the target directory of this test binary.
+//! they are fresh), into the target directory of this test binary. (Under `--target TRIPLE`
+//! that is a host build in target/TRIPLE/, a first time a slow one.)
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, UdpSocket};
@@ -30,8 +31,12 @@ fn examples() -> &'static Path {
             Some(name) => name,
             None => "dev",
         };
+        // Into the target directory of this binary, whatever flag or variable chose it.
+        let target_dir = profile_dir.parent().expect("the target directory");
         let output = Command::new(env!("CARGO"))
             .args(["build", "--offline", "--profile", profile])
+            .arg("--target-dir")
+            .arg(target_dir)
             .args(["--example", "server", "--example", "client"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
