@@ -3,9 +3,12 @@
 
 use netcode_sys as raw;
 
-/// The largest datagram on the wire, in bytes: a payload with its header, sequence and MAC.
-/// (0.3.1 said 1200; the reference's packets are up to 1220. The C header's own
-/// `NETCODE_MAX_PACKET_SIZE`, 1200, is the payload limit: [`NETCODE_MAX_PAYLOAD_SIZE`].)
+/// The largest NETCODE 1.00 datagram on the wire, in bytes: a payload with its header,
+/// sequence and MAC. (0.3.1 said 1200; the pinned reference's packets are up to 1220. The C
+/// header's own `NETCODE_MAX_PACKET_SIZE`, 1200, is the payload limit:
+/// [`NETCODE_MAX_PAYLOAD_SIZE`].) NETCODE 1.02 packets may be up to 1300 bytes (the current
+/// reference's limit), so that a 1200-byte payload fits whatever the sequence; the C reads
+/// datagrams of up to 1300 bytes on either version.
 pub const NETCODE_MAX_PACKET_SIZE: usize = 1220;
 
 /// The largest payload, in bytes (0.3.1 said 1175; the reference carries 1200).

@@ -152,21 +152,23 @@ impl NetworkSimulator {
 
     /// Sends a raw datagram through the simulator, as if `from` had sent it to `to`: for tests
     /// that feed hostile or malformed packets to a client or server. Returns false if it is not
-    /// 1 to [`NETCODE_MAX_PACKET_SIZE`](crate::NETCODE_MAX_PACKET_SIZE) bytes.
+    /// 1 to 1300 bytes (the longest datagram the C reads: a NETCODE 1.02 packet may be longer
+    /// than 1.00's [`NETCODE_MAX_PACKET_SIZE`](crate::NETCODE_MAX_PACKET_SIZE)).
     pub fn send_raw(
         &self,
         from: std::net::SocketAddr,
         to: std::net::SocketAddr,
         datagram: &[u8],
     ) -> bool {
-        if datagram.is_empty() || datagram.len() > crate::NETCODE_MAX_PACKET_SIZE {
+        if datagram.is_empty() || datagram.len() > raw::NETCODE_SYS_MAX_PACKET_BYTES as usize {
             return false;
         }
         let from = crate::address::to_c_string(&from);
         let to = crate::address::to_c_string(&to);
         let _guard = self.shared.lock();
         // SAFETY: the simulator is alive and locked; the strings and datagram outlive the call;
-        // the length is 1..=1220 as the C asserts (the shim checks it again).
+        // the length is 1..=NETCODE_SYS_MAX_PACKET_BYTES, which the shim checks again before
+        // the C sees it.
         unsafe {
             raw::netcode_sys_network_simulator_send(
                 self.shared.as_ptr(),

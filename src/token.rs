@@ -124,7 +124,13 @@ pub struct TokenSettings {
     pub expire_seconds: u32,
     /// Seconds without a packet after which the connection times out (default
     /// [`NETCODE_TIMEOUT_SECONDS`]); a negative value: never. Not 0. On 1.02 both sides use
-    /// it; a 1.00 server keeps the reference's 5 seconds whatever the token says.
+    /// it; a 1.00 server keeps the reference's 5 seconds whatever the token says. Whatever
+    /// the timeout, a handshake must complete within 5 seconds.
+    ///
+    /// No timeout is for debugging: a client that vanishes without a disconnect keeps its
+    /// slot (and a client that cannot reach its first server never tries the next) until the
+    /// server restarts. A pinned 1.00 peer (the 2017 C) times out at once with a negative
+    /// timeout; this crate's 1.00 client never does.
     pub timeout_seconds: i32,
 }
 
@@ -381,16 +387,18 @@ impl Token {
             ServerAddresses::from_raw(token.num_server_addresses, &token.server_addresses).ok_or(
                 Error::InvalidToken("it lists no server address, or more than 32"),
             )?;
-        if token.timeout_seconds == 0 {
+        let version = Version::from_raw(token.wire)
+            .ok_or(Error::InvalidToken("it is neither NETCODE 1.00 nor 1.02"))?;
+        // On 1.02 a timeout of 0 means none, as in the current reference; a 1.00 peer of the
+        // pinned C times out at once.
+        if token.timeout_seconds == 0 && version == Version::V1_00 {
             return Err(Error::InvalidToken(
-                "its timeout is 0, so a connection would time out at once",
+                "its timeout is 0, so a NETCODE 1.00 connection would time out at once",
             ));
         }
         if token.create_timestamp > token.expire_timestamp {
             return Err(Error::InvalidToken("it expires before it was created"));
         }
-        let version = Version::from_raw(token.wire)
-            .ok_or(Error::InvalidToken("it is neither NETCODE 1.00 nor 1.02"))?;
         Ok(Token {
             bytes,
             version,
@@ -435,7 +443,8 @@ impl Token {
         &self.nonce
     }
 
-    /// Seconds without a packet after which the connection times out; negative: never.
+    /// Seconds without a packet after which the connection times out; 0 or less: never (0
+    /// only in 1.02 tokens made elsewhere: the current reference reads it so).
     pub fn timeout_seconds(&self) -> i32 {
         self.timeout_seconds
     }
