@@ -1538,7 +1538,11 @@ fn renetcode_panics_on_more_than_8_sequence_bytes() {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         client.process_packet(&mut packet).is_some()
     }));
-    assert!(outcome.is_err(), "renetcode did not panic: {outcome:?}");
+    let message = panic_message(outcome.expect_err("renetcode did not panic"));
+    assert!(
+        message.contains("out of range for slice of length 8"),
+        "{message}"
+    );
 }
 
 /// netcode-rs receives into a 1200-byte buffer, so a datagram above 1200 bytes is cut short
@@ -1575,4 +1579,43 @@ fn netcode_rs_drops_datagrams_above_1200_bytes() {
     assert_eq!(to_server, [pattern(1182, 5)]);
     assert_eq!(to_client, [pattern(1182, 6)]);
     assert_eq!(client.state(), Peer::Connected);
+}
+
+/// netcode-rs reads sequence numbers the same way (`read_sequence`, into an 8-byte array), and
+/// its client decodes a datagram before it checks where it came from: one datagram from any
+/// address, with a prefix nibble of 9 to 15, panics its client's update.
+#[test]
+fn netcode_rs_panics_on_more_than_8_sequence_bytes() {
+    let clock = Clock::start();
+    let server = RsServer::new(Family::V4);
+    let token = netcode_rs::ConnectToken::build(server.address(), PROTOCOL_ID, 1, [0; 32])
+        .generate()
+        .unwrap()
+        .try_into_bytes()
+        .unwrap();
+    let mut client = RsClient::new(Family::V4, &token, clock.now());
+    let port = client.client.addr().port();
+    let mut packet = [0u8; 64];
+    packet[0] = 0x95;
+    let stranger = udp_socket(Family::V4.loopback());
+    stranger.send_to(&packet, ("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.update(clock.now())));
+    let message = panic_message(outcome.expect_err("netcode-rs did not panic"));
+    assert!(
+        message.contains("out of range for slice of length 8"),
+        "{message}"
+    );
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => payload
+            .downcast::<&str>()
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+    }
 }
