@@ -263,12 +263,9 @@ impl PeerClient for RenetClient {
     }
 
     fn disconnect(&mut self) {
-        // renetcode makes one disconnect packet; the reference sends ten. Send it three times
-        // (the copies after the first are replays, which a receiver drops).
+        // renetcode makes one disconnect packet (the reference sends ten): sent once, as made.
         let (address, packet) = self.client.disconnect().unwrap();
-        for _ in 0..3 {
-            self.socket.send_to(packet, address).unwrap();
-        }
+        self.socket.send_to(packet, address).unwrap();
     }
 }
 
@@ -774,10 +771,8 @@ impl PeerServer for RenetServer {
             ..
         } = self.server.disconnect(slot)
         {
-            // One packet, as renetcode makes it; three copies, as for its client.
-            for _ in 0..3 {
-                Self::send_to(&self.socket, &mut self.sent, payload, addr);
-            }
+            // One packet, as renetcode makes it.
+            Self::send_to(&self.socket, &mut self.sent, payload, addr);
         }
     }
 
