@@ -37,6 +37,15 @@ const MAX_PAYLOAD: usize = 1200;
 /// 1 sequence byte, the payload and the 16-byte MAC must fit).
 const NETCODE_RS_MAX_RECEIVED: usize = 1200 - 1 - 1 - 16;
 
+/// The payloads of `LENGTHS` up to `max` bytes, made with `seed`, in order.
+fn expected(seed: u8, max: usize) -> Vec<Vec<u8>> {
+    LENGTHS
+        .iter()
+        .filter(|&&len| len <= max)
+        .map(|&len| pattern(len, seed))
+        .collect()
+}
+
 /// A payload whose bytes depend on its length and `seed`.
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
@@ -424,31 +433,25 @@ fn peer_client_session<C: PeerClient>(
         client.send(&pattern(len, 1));
         server.server.send(session, &pattern(len, 2)).unwrap();
     }
+    let (want_server, want_client) = (expected(1, MAX_PAYLOAD), expected(2, peer_max_received));
     let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
-    clock.run(0.5, |now| {
+    // Until what should arrive has, then a little longer for what should not.
+    let mut settle = None;
+    clock.run(3.0, |now| {
         client.update(now);
         server.update(now);
         to_server.extend(server.received(session));
         to_client.extend(client.receive());
-        false
+        if settle.is_none()
+            && to_server.len() >= want_server.len()
+            && to_client.len() >= want_client.len()
+        {
+            settle = Some(now + 0.3);
+        }
+        settle.is_some_and(|end| now > end)
     });
-    let expected = |seed, max: usize| -> Vec<Vec<u8>> {
-        LENGTHS
-            .iter()
-            .filter(|&&len| len <= max)
-            .map(|&len| pattern(len, seed))
-            .collect()
-    };
-    assert_eq!(
-        to_server,
-        expected(1, MAX_PAYLOAD),
-        "payloads to our server"
-    );
-    assert_eq!(
-        to_client,
-        expected(2, peer_max_received),
-        "payloads to the peer's client"
-    );
+    assert_eq!(to_server, want_server, "payloads to our server");
+    assert_eq!(to_client, want_client, "payloads to the peer's client");
 
     // Keep-alives alone hold the session past the timeout.
     clock.run(HOLD, |now| {
@@ -908,33 +911,26 @@ fn our_client_session<S: PeerServer>(family: Family, mut server: S, peer_max_rec
         client.send(&pattern(len, 3)).unwrap();
         server.send(slot, &pattern(len, 4));
     }
+    let (want_client, want_server) = (expected(4, MAX_PAYLOAD), expected(3, peer_max_received));
     let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
-    clock.run(0.5, |now| {
+    let mut settle = None;
+    clock.run(3.0, |now| {
         client.update(now);
         server.update(now);
         to_server.extend(server.receive(slot));
         while let Some(payload) = client.receive() {
             to_client.push(payload.to_vec());
         }
-        false
+        if settle.is_none()
+            && to_server.len() >= want_server.len()
+            && to_client.len() >= want_client.len()
+        {
+            settle = Some(now + 0.3);
+        }
+        settle.is_some_and(|end| now > end)
     });
-    let expected = |seed, max: usize| -> Vec<Vec<u8>> {
-        LENGTHS
-            .iter()
-            .filter(|&&len| len <= max)
-            .map(|&len| pattern(len, seed))
-            .collect()
-    };
-    assert_eq!(
-        to_client,
-        expected(4, MAX_PAYLOAD),
-        "payloads to our client"
-    );
-    assert_eq!(
-        to_server,
-        expected(3, peer_max_received),
-        "payloads to the peer's server"
-    );
+    assert_eq!(to_client, want_client, "payloads to our client");
+    assert_eq!(to_server, want_server, "payloads to the peer's server");
 
     clock.run(HOLD, |now| {
         client.update(now);
@@ -1564,7 +1560,7 @@ fn netcode_rs_drops_datagrams_above_1200_bytes() {
         server.send(slot, &pattern(len, 6));
     }
     let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
-    clock.run(0.5, |now| {
+    clock.run(1.0, |now| {
         client.update(now);
         server.update(now);
         to_server.extend(server.receive(slot));
