@@ -546,7 +546,7 @@ fn slots_after_silent_holders(timeout: i32) -> (usize, ConnectionState) {
         late.update(t);
         server.update(t);
     }
-    std::mem::forget(holders);
+    drop(holders);
     (server.num_connected_clients(), late.state())
 }
 
