@@ -359,8 +359,30 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
+/// Runs every variant on one CPU (the last one), and the C variant's process with it (the
+/// affinity is inherited): no variant migrates between cores or runs on a different one than
+/// the others, one source of run-to-run noise less in the comparison. Every variant is one
+/// thread. Returns the CPU, or None where there is only one or the system refuses.
+fn pin_to_one_cpu() -> Option<usize> {
+    // SAFETY: sysconf only reads a system value.
+    let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    let cpu = usize::try_from(cpus).ok()?.checked_sub(1).filter(|&c| c > 0)?;
+    // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET writes one bit of it (cpu is below
+    // the online count, far below CPU_SETSIZE here); sched_setaffinity reads the set whose
+    // size it is given, for this process (0).
+    let pinned = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    };
+    pinned.then_some(cpu)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(cpu) = pin_to_one_cpu() {
+        eprintln!("netcode-bench: every variant runs on CPU {cpu}");
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let reps: usize = args
         .iter()
