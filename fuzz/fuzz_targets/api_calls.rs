@@ -1,22 +1,18 @@
 //! Random sequences of public API calls, with random arguments, on a server and a client
-//! sharing a simulator.
+//! sharing a simulator (kept across inputs: see `netcode_fuzz::Pair`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use netcode_fuzz::{Input, Pair};
 
-fuzz_target!(|data: &[u8]| {
-    let mut pair = Pair::connected();
+fuzz_target!(|data: &[u8]| netcode_fuzz::with_pair(data, |pair| calls(pair, data)));
+
+fn calls(pair: &mut Pair, data: &[u8]) {
     let mut input = Input(data);
     let mut sessions = Vec::new();
     while !input.is_empty() {
         match input.byte() % 10 {
-            0 => {
-                let time = f64::from_bits(input.u64());
-                pair.simulator.update(time);
-                pair.client.update(time);
-                pair.server.update(time);
-            }
+            0 => pair.update_at(f64::from_bits(input.u64())),
             1 => pair.step(f64::from(input.byte()) / 20.0),
             2 => {
                 let n = usize::from(input.byte()) * 6;
@@ -54,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             _ => {
-                let _ = pair.simulator.configure(
+                let _ = pair.configure(
                     f32::from(input.byte()),
                     f32::from(input.byte()),
                     f32::from(input.byte() % 101),
@@ -64,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(pair.server.num_connected_clients() <= 2);
     }
-});
+}
 
 /// One of the sessions the server has had (connected now or gone), by number.
 fn pick(

@@ -1,8 +1,7 @@
 //! Shared by the fuzz targets: a reader of the fuzzer's bytes; the datagram targets' rigs (a
 //! real server or client on its UDP socket, served from memory by [`net`], and its peer played
 //! by hand, so that datagrams can come from the peer's own address with its real keys); the
-//! simulator pair of `api_calls` (made for each input); and the keeping of one rig per process
-//! across inputs.
+//! simulator pair of `api_calls`; and the keeping of one rig per process across inputs.
 //!
 //! Making a rig and its handshake costs far more than an input, so a rig is kept across inputs
 //! and tidied after each (see [`Rig::tidy`]); it is made again only when an input left it
@@ -845,47 +844,178 @@ impl Datagrams for ClientRig {
 // ------------------------------------------------------------------------------------------
 // api_calls
 
-/// A server with 2 slots and one client connected to it, over the simulator.
+/// A server with 2 slots and one client connected to it, over the simulator, kept across
+/// inputs: what an input did that the next one must not inherit is undone after it (see
+/// [`Rig::tidy`] below).
 pub struct Pair {
     pub simulator: NetworkSimulator,
     pub server: NetcodeServer,
     pub client: NetcodeClient,
-    pub token: Token,
-    pub server_address: SocketAddr,
-    pub client_address: SocketAddr,
+    /// The clock of [`step`](Pair::step), which only moves forward.
     pub time: f64,
+    /// The session the pair connected, and the last token's client id.
+    session: Option<Session>,
+    client_id: u64,
+    /// The input updated at a time of its own (see [`update_at`](Pair::update_at)).
+    odd_time: bool,
+    /// The input configured the simulator (see [`configure`](Pair::configure)).
+    configured: bool,
 }
 
 impl Pair {
-    /// A server with 2 slots and one client connected to it.
-    pub fn connected() -> Pair {
-        let simulator = NetworkSimulator::new().unwrap();
-        let server_address: SocketAddr = "[::1]:40000".parse().unwrap();
-        let client_address: SocketAddr = "[::1]:50000".parse().unwrap();
-        let config = ServerConfig::new(server_address, PROTOCOL_ID, KEY).max_clients(2);
-        let server = NetcodeServer::with_simulator(&simulator, config).unwrap();
-        let mut client = NetcodeClient::with_simulator(&simulator, client_address).unwrap();
-        let token = server.generate_token(1, &[0; 256]).unwrap();
-        client.connect(&token).unwrap();
-        let mut pair = Pair {
-            simulator,
-            server,
-            client,
-            token,
-            server_address,
-            client_address,
-            time: 0.0,
-        };
-        while pair.client.state() != ConnectionState::Connected {
-            pair.step(0.1);
-        }
-        pair
+    /// Updates the simulator, the client and the server at `time`, any time at all (not the
+    /// pair's clock, which does not move).
+    pub fn update_at(&mut self, time: f64) {
+        self.odd_time = true;
+        self.simulator.update(time);
+        self.client.update(time);
+        self.server.update(time);
     }
 
+    /// Sets the simulator's latency, jitter, loss and duplicates.
+    pub fn configure(
+        &mut self,
+        latency_ms: f32,
+        jitter_ms: f32,
+        packet_loss_percent: f32,
+        duplicate_packet_percent: f32,
+    ) -> Result<(), netcode::Error> {
+        self.configured = true;
+        self.simulator.configure(
+            latency_ms,
+            jitter_ms,
+            packet_loss_percent,
+            duplicate_packet_percent,
+        )
+    }
+
+    /// Updates all three at the pair's clock, then moves it on by `delta`.
     pub fn step(&mut self, delta: f64) {
         self.simulator.update(self.time);
         self.client.update(self.time);
         self.server.update(self.time);
         self.time += delta;
     }
+
+    /// Connects the client again with a new token (the server forgets every client first),
+    /// in as few updates of the simulator as the handshake allows (four, each costing a walk
+    /// over its 65,536 packet entries), and a last round at the same time that delivers the
+    /// keep-alives both sides sent then, so that nothing is left in flight.
+    fn reconnect(&mut self) -> bool {
+        stats(|stats| stats.handshakes += 1);
+        self.server.disconnect_all();
+        self.session = None;
+        self.client_id += 1;
+        let Ok(token) = self.server.generate_token(self.client_id, &[0; 256]) else {
+            return false;
+        };
+        if self.client.connect(&token).is_err() {
+            return false;
+        }
+        // The request goes out now, and is received at the first step.
+        self.client.update(self.time);
+        for _ in 0..50 {
+            self.time += 0.1;
+            self.step(0.0);
+            if self.client.state() == ConnectionState::Connected {
+                self.step(0.1);
+                self.session = self.server.find_client(self.client_id).map(|c| c.session);
+                return self.session.is_some();
+            }
+        }
+        false
+    }
+
+    fn connected(&self) -> bool {
+        let Some(session) = self.session else {
+            return false;
+        };
+        self.client.state() == ConnectionState::Connected
+            && self.server.num_connected_clients() == 1
+            && self
+                .server
+                .client(session.index())
+                .is_some_and(|client| client.session == session)
+    }
+}
+
+impl Rig for Pair {
+    /// A server with 2 slots and one client connected to it.
+    fn make() -> Pair {
+        let simulator = NetworkSimulator::new().unwrap();
+        let server_address: SocketAddr = "[::1]:40000".parse().unwrap();
+        let client_address: SocketAddr = "[::1]:50000".parse().unwrap();
+        let config = ServerConfig::new(server_address, PROTOCOL_ID, KEY).max_clients(2);
+        let server = NetcodeServer::with_simulator(&simulator, config).unwrap();
+        let client = NetcodeClient::with_simulator(&simulator, client_address).unwrap();
+        let mut pair = Pair {
+            simulator,
+            server,
+            client,
+            time: 0.0,
+            session: None,
+            client_id: 0,
+            odd_time: false,
+            configured: false,
+        };
+        assert!(pair.reconnect(), "a new client connects to a new server");
+        reseed();
+        pair
+    }
+
+    /// After an input: after one that configured the simulator, no latency, loss or
+    /// duplicates again and the clock 2 s on (the settings allow at most 0.51 s of delay, and
+    /// duplicates 1 s later), so every packet in flight is due. After one that updated at
+    /// times of its own, a new connection (the handles keep times from those updates). Else
+    /// two rounds of updates at one time, which deliver what is in flight and the keep-alives
+    /// the first round sends, so that each side has just heard from the other and nothing is
+    /// left in flight; and a new connection if the client is then anything but connected in
+    /// the pair's session. Then the payloads neither side read are read (and freed), and the
+    /// C's `rand()`, which draws the simulator's losses, seeded again.
+    fn tidy(&mut self) -> bool {
+        if std::mem::take(&mut self.configured) {
+            if self.simulator.configure(0.0, 0.0, 0.0, 0.0).is_err() {
+                return false;
+            }
+            self.time += 2.0;
+        }
+        let reconnect = std::mem::take(&mut self.odd_time) || {
+            self.settle();
+            !self.connected()
+        };
+        if reconnect && !self.reconnect() {
+            return false;
+        }
+        for client in self.server.clients().collect::<Vec<_>>() {
+            while self.server.receive(client.session).is_some() {}
+        }
+        while self.client.receive().is_some() {}
+        reseed();
+        true
+    }
+}
+
+impl Pair {
+    /// Two rounds of updates at the pair's clock, then the clock a tenth of a second on.
+    fn settle(&mut self) {
+        self.step(0.0);
+        self.step(0.1);
+    }
+}
+
+/// Seeds the C library's `rand()` (the simulator's only randomness) with a fixed value.
+fn reseed() {
+    extern "C" {
+        fn srand(seed: std::ffi::c_uint);
+    }
+    // SAFETY: libc's srand takes any seed; the fuzz targets run on one thread.
+    unsafe { srand(1) };
+}
+
+/// Runs `f` on the kept pair of `api_calls` (see [`with_rig`]).
+pub fn with_pair(data: &[u8], f: impl FnOnce(&mut Pair)) {
+    thread_local! {
+        static PAIR: RefCell<Kept<Pair>> = const { RefCell::new(Kept::new()) };
+    }
+    PAIR.with(|kept| with_rig(kept, data, f));
 }
