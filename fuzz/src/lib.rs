@@ -966,7 +966,8 @@ impl Rig for Pair {
     /// After an input: after one that configured the simulator, no latency, loss or
     /// duplicates again and the clock 2 s on (the settings allow at most 0.51 s of delay, and
     /// duplicates 1 s later), so every packet in flight is due. After one that updated at
-    /// times of its own, a new connection (the handles keep times from those updates). Else
+    /// times of its own, the packets in flight dropped, and a new connection (the handles keep
+    /// times from those updates). Else
     /// two rounds of updates at one time, which deliver what is in flight and the keep-alives
     /// the first round sends, so that each side has just heard from the other and nothing is
     /// left in flight; and a new connection if the client is then anything but connected in
@@ -979,7 +980,14 @@ impl Rig for Pair {
             }
             self.time += 2.0;
         }
-        let reconnect = std::mem::take(&mut self.odd_time) || {
+        let reconnect = if std::mem::take(&mut self.odd_time) {
+            // What was sent after an update at a time far ahead is due only then: an update
+            // at the latest time there is makes everything in flight due, and the next, with
+            // nothing received in between, drops it.
+            self.simulator.update(f64::MAX);
+            self.simulator.update(self.time);
+            true
+        } else {
             self.settle();
             !self.connected()
         };
