@@ -1,13 +1,19 @@
 //! Shared by the fuzz targets: a reader of the fuzzer's bytes; the datagram targets' rigs (a
 //! real server or client on its UDP socket, served from memory by [`net`], and its peer played
 //! by hand, so that datagrams can come from the peer's own address with its real keys); the
-//! simulator pair of `api_calls`; and the keeping of one rig per process across inputs.
+//! simulator pair of `api_calls`; and the keeping of rigs across inputs, one per protocol
+//! version (the input's first byte picks it: [`version_of`]).
 //!
-//! Making a rig and its handshake costs far more than an input, so a rig is kept across inputs
-//! and tidied after each (see [`Rig::tidy`]); it is made again only when an input left it
-//! unusable, or after [`INPUTS_PER_RIG`] inputs. Inputs are then not perfectly independent:
-//! `NETCODE_FUZZ_FRESH=1` makes a fresh rig for every input instead, and a crash's history is
-//! kept (see [`with_rig`]). TESTING.md has the details and the measurements.
+//! Making a rig costs far more than an input, so a rig is kept across inputs, and after each
+//! it starts a new session as a new rig would (see [`Rig::tidy`]): the handles connect again
+//! in a new session from a new start of the clock, so what an input sees of the connection
+//! (sequence numbers, replay protection, keys, slot, times) is what it would see on a fresh
+//! rig. What a handle keeps across sessions (a server's connect token entries, token history
+//! and counters) an input cannot reach; the rig is made again before the token history could
+//! fill, after an input that updated at times of its own, when a handshake fails, and after
+//! [`Rig::LIFETIME`] inputs. `NETCODE_FUZZ_FRESH=1` makes a fresh rig for every input
+//! (scripts/fuzz-corpus.sh replays the corpora so), and a panic on a kept rig writes the
+//! inputs it served (see [`with_rig`]). TESTING.md has the measurements.
 
 use std::cell::RefCell;
 use std::net::{SocketAddr, SocketAddrV6};
@@ -18,18 +24,18 @@ pub mod net;
 use netcode::netcode_sys as raw;
 use netcode::{
     ConnectionState, NetcodeClient, NetcodeServer, NetworkSimulator, ServerAddresses, ServerConfig,
-    Session, Token, TokenGenerator, TokenSettings,
+    Token, TokenGenerator, TokenSettings, Version,
 };
 
 pub const PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
 /// The server's private key.
 pub const KEY: [u8; 32] = [9; 32];
 
-/// At most this many inputs run on one rig before it is made again (or fewer, if their bytes
-/// reach [`HISTORY_BYTES`]): bounds what an input can inherit from earlier ones, and the
-/// history a crash leaves behind. Making a rig allocates more than it frees, which makes
-/// libFuzzer run that input again and scan the heap for leaks (see [`Rig::tidy`]); at this
-/// lifetime that is about one input in 10,000.
+/// At most this many inputs run on one rig before it is made again (unless the rig's
+/// [`Rig::LIFETIME`] is shorter, or their bytes reach [`HISTORY_BYTES`]): bounds the history a
+/// crash leaves behind. Making a rig allocates more than it frees, which makes libFuzzer run
+/// that input again and scan the heap for leaks (see [`Rig::tidy`]); at this lifetime that is
+/// about one input in 10,000.
 pub const INPUTS_PER_RIG: usize = 10_000;
 
 /// The most bytes of inputs one rig serves (see [`INPUTS_PER_RIG`]).
@@ -47,15 +53,18 @@ pub fn fresh_rigs() -> bool {
 
 /// Something a target keeps across inputs.
 pub trait Rig: Sized {
-    /// A new one, ready for an input. Panics if it cannot be made (a broken rig, not a finding
-    /// of an input: no input has run on it).
-    fn make() -> Self;
-    /// After an input, gets it ready for the next, cheaply (a new handshake at most); false if
-    /// it has to be made again. This runs within the input that left the state behind, so that
-    /// a crash it meets is that input's, and what the input allocated is freed by it (libFuzzer
-    /// runs an input that allocates more than it frees a second time and scans the heap for
-    /// leaks; after 1000 such inputs it stops looking for leaks after each input).
+    /// A new one speaking `version`, ready for an input. Panics if it cannot be made (a broken
+    /// rig, not a finding of an input: no input has run on it).
+    fn make(version: Version) -> Self;
+    /// After an input, gets it ready for the next as a new one would be: a new session, in a
+    /// new handshake; false if it has to be made again. This runs within the input that left
+    /// the state behind, so that a crash it meets is that input's, and what the input
+    /// allocated is freed by it (libFuzzer runs an input that allocates more than it frees a
+    /// second time and scans the heap for leaks; after 1000 such inputs it stops looking for
+    /// leaks after each input).
     fn tidy(&mut self) -> bool;
+    /// The most inputs one rig serves.
+    const LIFETIME: usize = INPUTS_PER_RIG;
 }
 
 /// A target's kept rig, and how many inputs it has served.
@@ -120,12 +129,17 @@ thread_local! {
 /// Runs `f` on the kept rig: made for the first input, then tidied after each input and made
 /// again (at the end of the input that needs it) when it cannot be, or after
 /// [`INPUTS_PER_RIG`] inputs. In fresh mode, made for each input and dropped at its end.
-pub fn with_rig<R: Rig>(kept: &RefCell<Kept<R>>, data: &[u8], f: impl FnOnce(&mut R)) {
+pub fn with_rig<R: Rig>(
+    kept: &RefCell<Kept<R>>,
+    version: Version,
+    data: &[u8],
+    f: impl FnOnce(&mut R),
+) {
     install_history_hook();
     let mut kept = kept.borrow_mut();
     let fresh = fresh_rigs();
     if kept.rig.is_none() {
-        kept.rig = Some(unguided(R::make));
+        kept.rig = Some(unguided(|| R::make(version)));
         kept.served = 0;
         stats(|stats| stats.made += 1);
     }
@@ -144,16 +158,19 @@ pub fn with_rig<R: Rig>(kept: &RefCell<Kept<R>>, data: &[u8], f: impl FnOnce(&mu
     let rig = kept.rig.as_mut().expect("made above");
     f(rig);
     if fresh {
-        kept.rig = None;
+        let rig = kept.rig.take();
+        unguided(|| drop(rig));
         return;
     }
     let history_full = HISTORY.with(|history| history.borrow().bytes.len() >= HISTORY_BYTES);
-    if served < INPUTS_PER_RIG && !history_full && unguided(|| rig.tidy()) {
+    if served < R::LIFETIME.min(INPUTS_PER_RIG) && !history_full && unguided(|| rig.tidy()) {
         return;
     }
     // The old rig goes first: its sockets and handles are released before the new ones.
-    kept.rig = None;
-    kept.rig = Some(unguided(R::make));
+    unguided(|| {
+        kept.rig = None;
+        kept.rig = Some(R::make(version));
+    });
     kept.served = 0;
     stats(|stats| stats.made += 1);
 }
@@ -238,8 +255,8 @@ fn write_history() {
 
 /// Runs `f`, a rig's own work that no input drives (a handshake, a new rig), with libFuzzer's
 /// hooks for `memcmp`, `strcmp` and the like off: each comparison they see costs a fraction of
-/// a microsecond, and a server's handshake makes thousands (the C compares the token's MAC
-/// with each of its 2048 token entries, and the key with each recent session's), which made
+/// a microsecond, and a server's handshake makes thousands (the shim compares the token's
+/// MAC and key with each entry of its 4096-entry token history), which made
 /// the handshakes half of the datagram targets' time; and their operands (random MACs and
 /// keys) are no hints for mutating inputs anyway. Coverage is still recorded. The switch is
 /// libFuzzer's own flag for "the target is running", which those hooks read.
@@ -260,6 +277,17 @@ pub fn unguided<R>(f: impl FnOnce() -> R) -> R {
     // Restore puts the value back before the run returns, or unwinds.
     let _restore = Restore(unsafe { std::ptr::addr_of_mut!(RUNNING_USER_CALLBACK).replace(false) });
     f()
+}
+
+/// The protocol version an input's first byte picks (its lowest bit: 0 for NETCODE 1.00, 1 for
+/// 1.02), and the rest of the input. The targets keep a rig for each version, so both are
+/// fuzzed in one process; an empty input picks 1.00.
+pub fn version_of(data: &[u8]) -> (Version, &[u8]) {
+    match data.split_first() {
+        Some((first, rest)) if first & 1 == 1 => (Version::V1_02, rest),
+        Some((_, rest)) => (Version::V1_00, rest),
+        None => (Version::V1_00, data),
+    }
 }
 
 /// Reads the fuzzer's bytes front to back; runs dry with zeros.
@@ -295,9 +323,28 @@ pub enum Side {
     Client,
 }
 
-/// The hand-made peer numbers its packets up to here; past it, the connection is made again.
-/// An input has room for 65,536 packets above it (an input of 4096 bytes has 2048 ticks at most).
-const SEQUENCE_LIMIT: u64 = u64::MAX - (1 << 16);
+/// The unit of the datagram rigs' clocks, in seconds: a tick record moves the clock by 0 to
+/// 255 of them, and the handshakes by whole numbers of them. A binary fraction, so that every
+/// time a rig passes to its handle is exact (a multiple of 1/64 s below 2^46 s), and a time
+/// difference comes out the same after any start of the clock (see [`next_start`]).
+const TICK: f64 = 1.0 / 64.0;
+
+/// Where a datagram rig's clock starts its next session: the next multiple of 64 s above
+/// `time` (so 64 s for a new rig, whose clock is at 0). Every session of a rig, the first
+/// included, runs at the same offsets from its start, and those offsets are exact (see
+/// [`TICK`]); what the C compares, differences of two such times with its own constants (0.1 s
+/// send rates, whole-second timeouts), then comes out the same in every session, as it does
+/// in a fresh rig's: the C's constants are at least 0.4/64 s from any multiple of 1/64 s, far
+/// above the rounding of times this large. And whatever the handle kept from the last
+/// session (an encryption mapping, a connect token entry) is then at least 64 s old.
+pub fn next_start(time: f64) -> f64 {
+    ((time / 64.0).floor() + 1.0) * 64.0
+}
+
+/// The client id of every token the datagram rigs make: a session's only client is gone before
+/// the next session's connects (a server drops every client first), so one id serves them all,
+/// as it does a fresh rig.
+const CLIENT_ID: u64 = 1;
 
 /// The addresses the hand-made peers and strangers send from (documentation addresses: none of
 /// them is this machine's, and nothing is sent to them outside [`net`]).
@@ -309,23 +356,27 @@ fn address(text: &str) -> SocketAddrV6 {
     text.parse().expect("an IPv6 address")
 }
 
-/// The connection's keys and the token fields a request carries.
+/// The connection's wire format and keys, and the token fields a request carries.
 #[derive(Clone, Copy)]
 struct Keys {
+    /// NETCODE_SYS_WIRE_100 or NETCODE_SYS_WIRE_102: the token's version, which the peer's
+    /// packets follow.
+    wire: i32,
     client_to_server: [u8; 32],
     server_to_client: [u8; 32],
     expire_timestamp: u64,
-    sequence: u64,
+    nonce: [u8; raw::NETCODE_SYS_TOKEN_NONCE_BYTES as usize],
     private_data: [u8; 1024],
 }
 
 impl Keys {
-    fn none() -> Keys {
+    fn none(version: Version) -> Keys {
         Keys {
+            wire: wire(version),
             client_to_server: [0; 32],
             server_to_client: [0; 32],
             expire_timestamp: 0,
-            sequence: 0,
+            nonce: [0; raw::NETCODE_SYS_TOKEN_NONCE_BYTES as usize],
             private_data: [0; 1024],
         }
     }
@@ -338,28 +389,42 @@ impl Keys {
             raw::netcode_sys_read_connect_token(bytes.as_ptr(), bytes.len() as i32, &mut read)
         };
         assert_eq!(ok, 1, "a token this crate made reads back");
+        assert_eq!(read.wire, wire(token.version()), "the token's version");
         Keys {
+            wire: read.wire,
             client_to_server: read.client_to_server_key,
             server_to_client: read.server_to_client_key,
             expire_timestamp: read.expire_timestamp,
-            sequence: read.sequence,
+            nonce: read.nonce,
             private_data: read.private_data,
         }
     }
 }
 
-/// A packet read with `key`, or None if it does not decrypt (or is a request).
-fn read_packet(datagram: &[u8], key: &[u8; 32]) -> Option<raw::netcode_sys_packet> {
+/// The shim's number for `version`'s wire format.
+fn wire(version: Version) -> i32 {
+    match version {
+        Version::V1_00 => raw::NETCODE_SYS_WIRE_100,
+        Version::V1_02 => raw::NETCODE_SYS_WIRE_102,
+    }
+}
+
+/// A packet on `wire` read with `key` as a client reads it, or None if it does not decrypt
+/// (or is a request).
+fn read_packet(wire: i32, datagram: &[u8], key: &[u8; 32]) -> Option<raw::netcode_sys_packet> {
     let mut packet = raw::netcode_sys_packet::default();
     let mut sequence = 0;
-    // SAFETY: the datagram is valid for its length (the shim refuses more than 1220 bytes and
-    // copies it before decrypting), the key has 32 bytes, the outputs are valid.
+    // SAFETY: the datagram is valid for its length (the shim refuses more than the wire's
+    // largest packet and copies it before decrypting), the key has 32 bytes, a null private
+    // key reads as a client (requests are refused), the outputs are valid.
     let read = unsafe {
         raw::netcode_sys_read_packet(
+            wire,
             datagram.as_ptr(),
             datagram.len() as i32,
             key.as_ptr(),
             PROTOCOL_ID,
+            std::ptr::null(),
             &mut packet,
             &mut sequence,
         )
@@ -412,8 +477,6 @@ struct Peer {
     is_client: bool,
     /// The sequence number of the peer's next packet.
     sequence: u64,
-    /// The highest sequence number the input sent a packet with, with the peer's key.
-    used: Option<u64>,
     /// When the peer last sent a keep-alive; None while it is not connected.
     last_keep_alive: Option<f64>,
     /// The keep-alives' slot index and slot count.
@@ -426,15 +489,14 @@ struct Peer {
 }
 
 impl Peer {
-    fn new(is_client: bool, fd: std::ffi::c_int) -> Peer {
+    fn new(is_client: bool, fd: std::ffi::c_int, version: Version) -> Peer {
         Peer {
             fd,
             address: address(if is_client { PEER_CLIENT } else { PEER_SERVER }),
             stranger: address(STRANGER),
-            keys: Keys::none(),
+            keys: Keys::none(version),
             is_client,
             sequence: 0,
-            used: None,
             last_keep_alive: None,
             client_index: 0,
             max_clients: 2,
@@ -447,7 +509,6 @@ impl Peer {
     fn start(&mut self, token: &Token) {
         self.keys = Keys::of(token);
         self.sequence = 0;
-        self.used = None;
         self.last_keep_alive = None;
     }
 
@@ -473,6 +534,7 @@ impl Peer {
         // the most the C writes; the shim checks the payload size.
         let length = unsafe {
             raw::netcode_sys_write_packet(
+                self.keys.wire,
                 &*self.packet,
                 sequence,
                 key.as_ptr(),
@@ -498,7 +560,7 @@ impl Peer {
         let packet = &mut *self.packet;
         packet.type_ = REQUEST;
         packet.connect_token_expire_timestamp = self.keys.expire_timestamp;
-        packet.connect_token_sequence = self.keys.sequence;
+        packet.connect_token_nonce = self.keys.nonce;
         packet.connect_token_data = self.keys.private_data;
         self.send_packet(0);
     }
@@ -530,16 +592,6 @@ impl Peer {
         }
     }
 
-    /// After an input: numbers the peer's packets above those the input sent (which a real
-    /// peer would not know to do, but it keeps the inputs apart). False if there is no room
-    /// left above them for the next input's keep-alives.
-    fn catch_up(&mut self) -> bool {
-        if let Some(used) = self.used.take() {
-            self.sequence = self.sequence.max(used.saturating_add(1));
-        }
-        self.sequence < SEQUENCE_LIMIT
-    }
-
     /// A packet of `packet_type` with the given sequence and body, encrypted with the peer's
     /// key as the reference would (so it passes the MAC check); nothing if the shim refuses it.
     /// The body fills the field the type has (a request's private part of the token, the
@@ -569,14 +621,16 @@ impl Peer {
         packet.client_index = body.first().copied().unwrap_or(0) as i32;
         packet.max_clients = body.get(1).copied().unwrap_or(0) as i32;
         packet.connect_token_expire_timestamp = self.keys.expire_timestamp;
-        packet.connect_token_sequence = self.keys.sequence;
-        if self.send_packet(sequence) {
-            self.used = Some(self.used.map_or(sequence, |used| used.max(sequence)));
-        }
+        packet.connect_token_nonce = self.keys.nonce;
+        self.send_packet(sequence);
     }
 }
 
-/// What the datagram records act on, on either side.
+/// What the datagram records act on, on either side. A datagram rig starts a new session for
+/// every input ([`Rig::tidy`]): the peer connects again with a new token from the next start
+/// of the clock ([`next_start`]), so the handle's connection state, the peer's sequence
+/// numbers (from 0) and keys, and the times the input's ticks make are those of a fresh
+/// rig's first session.
 trait Datagrams {
     fn peer(&mut self) -> &mut Peer;
     /// The peer's keep-alive if due, an update of the handle at the current time, and the
@@ -589,21 +643,32 @@ trait Datagrams {
 /// The datagram targets: the input is a list of records, each raw bytes from the peer's
 /// address, raw bytes from a stranger, a packet of any type and sequence encrypted with the
 /// peer's real key (so the C's logic behind the MAC check is reached), or a tick. Datagrams
-/// arrive at the handle's next update, of any length the record gives (0 to 1275 bytes; the C
-/// reads up to 1220, as a socket cuts them).
+/// arrive at the handle's next update, of any length the record gives (0 to 1530 bytes, in
+/// steps of 6; the C reads up to 1300, as a socket cuts them, and a 1.00 handle takes up to
+/// 1220). Ticks move the clock by 0 to 255 [`TICK`]s.
+///
+/// The input's first byte picks the protocol version (see [`version_of`]); each version has
+/// its own kept rig.
 pub fn datagrams(side: Side, data: &[u8]) {
+    type Pair<R> = [RefCell<Kept<R>>; 2];
     thread_local! {
-        static SERVER: RefCell<Kept<ServerRig>> = const { RefCell::new(Kept::new()) };
-        static CLIENT: RefCell<Kept<ClientRig>> = const { RefCell::new(Kept::new()) };
+        static SERVER: Pair<ServerRig> = const { [RefCell::new(Kept::new()), RefCell::new(Kept::new())] };
+        static CLIENT: Pair<ClientRig> = const { [RefCell::new(Kept::new()), RefCell::new(Kept::new())] };
     }
+    let (version, records) = version_of(data);
+    let which = usize::from(version == Version::V1_02);
     match side {
-        Side::Server => SERVER.with(|kept| with_rig(kept, data, |rig| feed(rig, data))),
-        Side::Client => CLIENT.with(|kept| with_rig(kept, data, |rig| feed(rig, data))),
+        Side::Server => {
+            SERVER.with(|kept| with_rig(&kept[which], version, data, |rig| feed(rig, records)))
+        }
+        Side::Client => {
+            CLIENT.with(|kept| with_rig(&kept[which], version, data, |rig| feed(rig, records)))
+        }
     }
 }
 
-fn feed(rig: &mut impl Datagrams, data: &[u8]) {
-    let mut input = Input(data);
+fn feed(rig: &mut impl Datagrams, records: &[u8]) {
+    let mut input = Input(records);
     let (mut datagrams, mut ticks) = (0, 0);
     while !input.is_empty() {
         let kind = input.byte() % 4;
@@ -614,7 +679,7 @@ fn feed(rig: &mut impl Datagrams, data: &[u8]) {
         }
         match kind {
             kind @ (0 | 1) => {
-                let n = usize::from(input.byte()) * 5;
+                let n = usize::from(input.byte()) * 6;
                 rig.peer().send_raw(kind == 1, input.bytes(n));
             }
             2 => {
@@ -623,10 +688,10 @@ fn feed(rig: &mut impl Datagrams, data: &[u8]) {
                 let body = input.bytes(n);
                 rig.peer().send_encrypted(packet_type, sequence, body);
             }
-            _ => rig.step(f64::from(input.byte()) / 50.0),
+            _ => rig.step(f64::from(input.byte()) * TICK),
         }
     }
-    rig.step(0.1);
+    rig.step(TICK);
     rig.check();
     stats(|stats| {
         stats.datagrams += datagrams;
@@ -640,35 +705,33 @@ pub struct ServerRig {
     server: NetcodeServer,
     _registration: Registration,
     peer: Peer,
-    /// The connected peer's session.
-    session: Option<Session>,
-    client_id: u64,
     time: f64,
 }
 
 impl ServerRig {
-    /// Connects the peer with a new token: a request, the challenge read, a response.
+    /// Connects the peer in a new session with a new token, from the next start of the clock
+    /// (see [`next_start`]): the server drops every client, then a request, the challenge
+    /// read, a response.
     fn handshake(&mut self) -> bool {
         stats(|stats| stats.handshakes += 1);
+        self.time = next_start(self.time);
         // No client may keep our id or slot.
         self.server.disconnect_all();
-        self.session = None;
-        self.client_id += 1;
         let token = self
             .server
-            .generate_token(self.client_id, &[7; 256])
+            .generate_token(CLIENT_ID, &[7; 256])
             .expect("a token");
         self.peer.start(&token);
         net::clear(self.peer.fd);
         net::listen(self.peer.fd, true);
         self.peer.send_request();
-        self.step(0.01);
-        let key = self.peer.keys.server_to_client;
+        self.step(TICK);
+        let (wire, key) = (self.peer.keys.wire, self.peer.keys.server_to_client);
         let to = self.peer.address;
         let challenge = net::listen(self.peer.fd, false)
             .into_iter()
             .filter(|(address, _)| *address == to)
-            .find_map(|(_, datagram)| read_packet(&datagram, &key))
+            .find_map(|(_, datagram)| read_packet(wire, &datagram, &key))
             .filter(|packet| packet.type_ == CHALLENGE);
         let Some(challenge) = challenge else {
             return false;
@@ -678,41 +741,29 @@ impl ServerRig {
             challenge.challenge_token_sequence,
             &challenge.challenge_token_data,
         );
-        self.step(0.01);
-        let Some(client) = self.server.find_client(self.client_id) else {
+        self.step(TICK);
+        let Some(client) = self.server.find_client(CLIENT_ID) else {
             return false;
         };
-        self.session = Some(client.session);
         self.peer.client_index = client.session.index() as i32;
         self.peer.last_keep_alive = Some(self.time);
         // The reference's client sends a keep-alive once it is connected.
         self.peer.send_keep_alive();
         true
     }
-
-    fn connected(&self) -> bool {
-        let Some(session) = self.session else {
-            return false;
-        };
-        self.server.num_connected_clients() == 1
-            && self
-                .server
-                .client(session.index())
-                .is_some_and(|client| client.session == session)
-    }
 }
 
 impl Rig for ServerRig {
-    fn make() -> ServerRig {
-        let config = ServerConfig::new("[::1]:0".parse().unwrap(), PROTOCOL_ID, KEY).max_clients(2);
+    fn make(version: Version) -> ServerRig {
+        let config = ServerConfig::new("[::1]:0".parse().unwrap(), PROTOCOL_ID, KEY)
+            .max_clients(2)
+            .version(version);
         let server = NetcodeServer::new(config).expect("a server on [::1]");
         let registration = Registration::new(server.local_address().port());
         let mut rig = ServerRig {
-            peer: Peer::new(true, registration.0),
+            peer: Peer::new(true, registration.0, version),
             server,
             _registration: registration,
-            session: None,
-            client_id: 0,
             time: 0.0,
         };
         assert!(
@@ -722,9 +773,16 @@ impl Rig for ServerRig {
         rig
     }
 
+    /// A new session for every input (see [`Datagrams`]).
     fn tidy(&mut self) -> bool {
-        (self.peer.catch_up() && self.connected()) || self.handshake()
+        self.handshake()
     }
+
+    /// Each session's token takes one of the server's 4096 token history entries for the
+    /// token's 30 s (wall clock), which would run out (and fail a handshake) after 4096
+    /// inputs; and every handshake compares its token with each entry taken. Made again
+    /// after 256 (as cheap, per input, as a longer lifetime, and the handshakes faster).
+    const LIFETIME: usize = 256;
 }
 
 impl Datagrams for ServerRig {
@@ -756,19 +814,20 @@ pub struct ClientRig {
     _registration: Registration,
     peer: Peer,
     generator: TokenGenerator,
-    client_id: u64,
     time: f64,
 }
 
 impl ClientRig {
-    /// Connects with a new token: the hand-made server answers the request with a challenge,
-    /// and the response with a keep-alive.
+    /// Connects in a new session with a new token, from the next start of the clock (see
+    /// [`next_start`]): the client drops its connection and connects again (a connect resets
+    /// its sequence numbers, replay protection and queues); the hand-made server answers the
+    /// request with a challenge, and the response with a keep-alive.
     fn handshake(&mut self) -> bool {
         stats(|stats| stats.handshakes += 1);
-        self.client_id += 1;
+        self.time = next_start(self.time);
         let token = self
             .generator
-            .generate(self.client_id, &[7; 256])
+            .generate(CLIENT_ID, &[7; 256])
             .expect("a token");
         self.peer.start(&token);
         net::clear(self.peer.fd);
@@ -776,40 +835,40 @@ impl ClientRig {
             return false;
         }
         for _ in 0..3 {
-            self.step(0.1);
+            self.step(8.0 * TICK);
             match self.client.state() {
                 ConnectionState::Connected => {
                     self.peer.last_keep_alive = Some(self.time);
                     return true;
                 }
                 ConnectionState::SendingConnectionRequest => {
-                    let token = [self.client_id as u8; 300];
-                    self.peer.send_challenge(CHALLENGE, self.client_id, &token)
+                    self.peer
+                        .send_challenge(CHALLENGE, CLIENT_ID, &[CLIENT_ID as u8; 300])
                 }
                 ConnectionState::SendingConnectionResponse => self.peer.send_keep_alive(),
                 _ => return false,
             }
         }
-        self.step(0.1);
+        self.step(8.0 * TICK);
         self.peer.last_keep_alive = Some(self.time);
         self.client.state() == ConnectionState::Connected
     }
 }
 
 impl Rig for ClientRig {
-    fn make() -> ClientRig {
+    fn make(version: Version) -> ClientRig {
         let client = NetcodeClient::new("[::1]:0".parse().unwrap()).expect("a client on [::1]");
         let registration = Registration::new(client.local_address().port());
-        let peer = Peer::new(false, registration.0);
+        let peer = Peer::new(false, registration.0, version);
         let server = SocketAddr::V6(peer.address);
-        let settings = TokenSettings::new(PROTOCOL_ID, ServerAddresses::one(server));
+        let settings =
+            TokenSettings::new(PROTOCOL_ID, ServerAddresses::one(server)).version(version);
         let generator = TokenGenerator::new(settings, &KEY).expect("a token generator");
         let mut rig = ClientRig {
             client,
             _registration: registration,
             peer,
             generator,
-            client_id: 0,
             time: 0.0,
         };
         assert!(
@@ -819,9 +878,9 @@ impl Rig for ClientRig {
         rig
     }
 
+    /// A new session for every input (see [`Datagrams`]).
     fn tidy(&mut self) -> bool {
-        let connected = self.client.state() == ConnectionState::Connected;
-        (self.peer.catch_up() && connected) || self.handshake()
+        self.handshake()
     }
 }
 
@@ -853,13 +912,13 @@ pub struct Pair {
     pub client: NetcodeClient,
     /// The clock of [`step`](Pair::step), which only moves forward.
     pub time: f64,
-    /// The session the pair connected, and the last token's client id.
-    session: Option<Session>,
-    client_id: u64,
     /// The input updated at a time of its own (see [`update_at`](Pair::update_at)).
     odd_time: bool,
     /// The input configured the simulator (see [`configure`](Pair::configure)).
     configured: bool,
+    /// The tokens the client connected with since the pair was made (see
+    /// [`connect`](Pair::connect)).
+    tokens: usize,
 }
 
 impl Pair {
@@ -903,49 +962,40 @@ impl Pair {
     /// keep-alives both sides sent then, so that nothing is left in flight.
     fn reconnect(&mut self) -> bool {
         stats(|stats| stats.handshakes += 1);
+        self.time = next_start(self.time);
         self.server.disconnect_all();
-        self.session = None;
-        self.client_id += 1;
-        let Ok(token) = self.server.generate_token(self.client_id, &[0; 256]) else {
+        let Ok(token) = self.server.generate_token(CLIENT_ID, &[0; 256]) else {
             return false;
         };
-        if self.client.connect(&token).is_err() {
+        if self.connect(&token).is_err() {
             return false;
         }
+        // A client that was connected sent its disconnect packets: the server has already
+        // dropped it, and a fresh pair has none in flight.
+        self.simulator.discard_packets();
         // The request goes out now, and is received at the first step.
         self.client.update(self.time);
         for _ in 0..50 {
-            self.time += 0.1;
+            self.time += 8.0 * TICK;
             self.step(0.0);
             if self.client.state() == ConnectionState::Connected {
-                self.step(0.1);
-                self.session = self.server.find_client(self.client_id).map(|c| c.session);
-                return self.session.is_some();
+                self.step(8.0 * TICK);
+                return self.server.find_client(CLIENT_ID).is_some();
             }
         }
         false
-    }
-
-    fn connected(&self) -> bool {
-        let Some(session) = self.session else {
-            return false;
-        };
-        self.client.state() == ConnectionState::Connected
-            && self.server.num_connected_clients() == 1
-            && self
-                .server
-                .client(session.index())
-                .is_some_and(|client| client.session == session)
     }
 }
 
 impl Rig for Pair {
     /// A server with 2 slots and one client connected to it.
-    fn make() -> Pair {
+    fn make(version: Version) -> Pair {
         let simulator = NetworkSimulator::new().unwrap();
         let server_address: SocketAddr = "[::1]:40000".parse().unwrap();
         let client_address: SocketAddr = "[::1]:50000".parse().unwrap();
-        let config = ServerConfig::new(server_address, PROTOCOL_ID, KEY).max_clients(2);
+        let config = ServerConfig::new(server_address, PROTOCOL_ID, KEY)
+            .max_clients(2)
+            .version(version);
         let server = NetcodeServer::with_simulator(&simulator, config).unwrap();
         let client = NetcodeClient::with_simulator(&simulator, client_address).unwrap();
         let mut pair = Pair {
@@ -953,61 +1003,63 @@ impl Rig for Pair {
             server,
             client,
             time: 0.0,
-            session: None,
-            client_id: 0,
             odd_time: false,
             configured: false,
+            tokens: 0,
         };
         assert!(pair.reconnect(), "a new client connects to a new server");
         reseed();
         pair
     }
 
-    /// After an input: after one that configured the simulator, no latency, loss or
-    /// duplicates again and the clock 2 s on (the settings allow at most 0.51 s of delay, and
-    /// duplicates 1 s later), so every packet in flight is due. After one that updated at
-    /// times of its own, the packets in flight dropped, and a new connection (the handles keep
-    /// times from those updates). Else
-    /// two rounds of updates at one time, which deliver what is in flight and the keep-alives
-    /// the first round sends, so that each side has just heard from the other and nothing is
-    /// left in flight; and a new connection if the client is then anything but connected in
-    /// the pair's session. Then the payloads neither side read are read (and freed), and the
-    /// C's `rand()`, which draws the simulator's losses, seeded again.
+    /// After an input, a new session, as a new pair starts: after an input that updated at
+    /// times of its own (the server's encryption mappings and token entries keep those times,
+    /// the client its clocks) or presented so many tokens that the server's token history
+    /// (4096 entries, each kept until its token expires) could fill within the next input,
+    /// none: the pair is made again. Else: after an input that configured the simulator, no
+    /// latency, loss or duplicates again and the clock 2 s on (the settings allow at most
+    /// 0.51 s of delay, and duplicates 1 s later), so every packet in flight is due; two
+    /// rounds of updates at one time, which deliver what is in flight, and the packets still
+    /// in flight dropped; the payloads neither side read read (and freed); a new connection
+    /// in a new session from the next start of the clock (see [`next_start`]), which resets
+    /// both sides' sequence numbers and replay protection; and the C's `rand()`, which draws
+    /// the simulator's losses, seeded again.
     fn tidy(&mut self) -> bool {
+        if std::mem::take(&mut self.odd_time) || self.tokens >= Pair::TOKENS {
+            return false;
+        }
         if std::mem::take(&mut self.configured) {
             if self.simulator.configure(0.0, 0.0, 0.0, 0.0).is_err() {
                 return false;
             }
             self.time += 2.0;
         }
-        let reconnect = if std::mem::take(&mut self.odd_time) {
-            // What was sent after an update at a time far ahead is due only then: an update
-            // at the latest time there is makes everything in flight due, and the next, with
-            // nothing received in between, drops it.
-            self.simulator.update(f64::MAX);
-            self.simulator.update(self.time);
-            true
-        } else {
-            self.settle();
-            !self.connected()
-        };
-        if reconnect && !self.reconnect() {
-            return false;
-        }
+        self.step(0.0);
+        self.step(0.0);
+        self.simulator.discard_packets();
         for client in self.server.clients().collect::<Vec<_>>() {
             while self.server.receive(client.session).is_some() {}
         }
         while self.client.receive().is_some() {}
+        if !self.reconnect() {
+            return false;
+        }
         reseed();
         true
     }
 }
 
 impl Pair {
-    /// Two rounds of updates at the pair's clock, then the clock a tenth of a second on.
-    fn settle(&mut self) {
-        self.step(0.0);
-        self.step(0.1);
+    /// The tokens a pair's server may have seen before it is made again (see
+    /// [`tidy`](Rig::tidy)): 1024 below its 4096 history entries, more than an input of
+    /// 10,000 bytes can present.
+    const TOKENS: usize = 3072;
+
+    /// Connects the client with `token` (see [`NetcodeClient::connect`]), counting the token
+    /// as one the server may see.
+    pub fn connect(&mut self, token: &Token) -> Result<(), netcode::Error> {
+        self.tokens += 1;
+        self.client.connect(token)
     }
 }
 
@@ -1020,10 +1072,14 @@ fn reseed() {
     unsafe { srand(1) };
 }
 
-/// Runs `f` on the kept pair of `api_calls` (see [`with_rig`]).
-pub fn with_pair(data: &[u8], f: impl FnOnce(&mut Pair)) {
+/// Runs `f` on the kept pair of `api_calls` (see [`with_rig`]) for the version the input's
+/// first byte picks (see [`version_of`]), with the rest of the input.
+pub fn with_pair(data: &[u8], f: impl FnOnce(&mut Pair, &[u8])) {
     thread_local! {
-        static PAIR: RefCell<Kept<Pair>> = const { RefCell::new(Kept::new()) };
+        static PAIRS: [RefCell<Kept<Pair>>; 2] =
+            const { [RefCell::new(Kept::new()), RefCell::new(Kept::new())] };
     }
-    PAIR.with(|kept| with_rig(kept, data, f));
+    let (version, calls) = version_of(data);
+    let which = usize::from(version == Version::V1_02);
+    PAIRS.with(|kept| with_rig(&kept[which], version, data, |pair| f(pair, calls)));
 }
