@@ -253,13 +253,20 @@ fn write_history() {
     }
 }
 
-/// Runs `f`, a rig's own work that no input drives (a handshake, a new rig), with libFuzzer's
-/// hooks for `memcmp`, `strcmp` and the like off: each comparison they see costs a fraction of
-/// a microsecond, and a server's handshake makes thousands (the shim compares the token's
-/// MAC and key with each entry of its 4096-entry token history), which made
-/// the handshakes half of the datagram targets' time; and their operands (random MACs and
-/// keys) are no hints for mutating inputs anyway. Coverage is still recorded. The switch is
-/// libFuzzer's own flag for "the target is running", which those hooks read.
+/// Runs `f`, a rig's own work that no input drives (a handshake, a new rig), unseen by
+/// libFuzzer as far as it can be:
+///
+/// - with libFuzzer's hooks for `memcmp`, `strcmp` and the like off: each comparison they see
+///   costs a fraction of a microsecond, and a server's handshake makes thousands (the shim
+///   compares the token's MAC and key with each entry of its 4096-entry token history), and
+///   their operands (random MACs and keys) are no hints for mutating inputs anyway. The switch
+///   is libFuzzer's own flag for "the target is running", which those hooks read.
+/// - with the coverage counters put back afterwards as `f` found them (see [`counters`]): what
+///   `f` covers is the same for every input, so it tells the inputs apart by nothing, and
+///   libFuzzer's handling of every counter a run touched was, for the handshake's counters, a
+///   third of the datagram targets' time. The coverage libFuzzer reports is then the inputs'
+///   own. (The comparisons the C's instrumentation reports, `-fsanitize-coverage=trace-cmp`,
+///   cannot be undone; fuzz/coverage-ignorelist.txt leaves the worst of them out.)
 pub fn unguided<R>(f: impl FnOnce() -> R) -> R {
     extern "C" {
         #[link_name = "_ZN6fuzzer19RunningUserCallbackE"]
@@ -272,11 +279,63 @@ pub fn unguided<R>(f: impl FnOnce() -> R) -> R {
             unsafe { std::ptr::addr_of_mut!(RUNNING_USER_CALLBACK).write(self.0) };
         }
     }
+    let counters = counters();
+    let saved = counters.map(|(start, length)| {
+        let mut saved = vec![0; length];
+        // SAFETY: `counters` gives the bounds of the counters' section, writable memory of
+        // this binary that only the instrumented code of this thread (the fuzzing thread)
+        // writes, with plain byte stores, and libFuzzer reads between runs; nothing writes it
+        // while we copy.
+        unsafe { std::ptr::copy_nonoverlapping(start, saved.as_mut_ptr(), length) };
+        saved
+    });
     // SAFETY: libFuzzer's flag is a plain bool that only the fuzzing thread, this one, reads
     // and writes (around each run of the target, and in its hooks); we are inside a run, and
     // Restore puts the value back before the run returns, or unwinds.
-    let _restore = Restore(unsafe { std::ptr::addr_of_mut!(RUNNING_USER_CALLBACK).replace(false) });
-    f()
+    let restore = Restore(unsafe { std::ptr::addr_of_mut!(RUNNING_USER_CALLBACK).replace(false) });
+    let result = f();
+    drop(restore);
+    if let (Some((start, length)), Some(saved)) = (counters, saved) {
+        // SAFETY: as above; `saved` holds the `length` bytes copied from there.
+        unsafe { std::ptr::copy_nonoverlapping(saved.as_ptr(), start, length) };
+    }
+    result
+}
+
+/// libFuzzer's 8-bit coverage counters in this binary: the bounds of the `__sancov_cntrs`
+/// section, which the instrumented code (all of it: the C, compiled with
+/// `-fsanitize=fuzzer-no-link`, and the Rust) increments, one counter an edge, and libFuzzer
+/// reads after each run and clears before the next. None in a build without coverage
+/// instrumentation (scripts/fuzz-corpus.sh's), which has no such section, or on another
+/// architecture than x86-64.
+fn counters() -> Option<(*mut u8, usize)> {
+    static BOUNDS: OnceLock<(usize, usize)> = OnceLock::new();
+    let &(start, stop) = BOUNDS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let (start, stop): (usize, usize);
+            // SAFETY: loads two entries of the global offset table, which the linker and the
+            // loader fill in: the addresses of the symbols the linker defines at the bounds of
+            // the section, or 0 where it does not (the references are weak). Only
+            // registers are written.
+            unsafe {
+                std::arch::asm!(
+                    // Weak references, in the object this is assembled into.
+                    ".weak __start___sancov_cntrs",
+                    ".weak __stop___sancov_cntrs",
+                    "mov {start}, qword ptr [rip + __start___sancov_cntrs@GOTPCREL]",
+                    "mov {stop}, qword ptr [rip + __stop___sancov_cntrs@GOTPCREL]",
+                    start = out(reg) start,
+                    stop = out(reg) stop,
+                    options(nostack, readonly, preserves_flags),
+                )
+            };
+            (start, stop)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        (0, 0)
+    });
+    (start != 0 && stop > start).then_some((start as *mut u8, stop - start))
 }
 
 /// The protocol version an input's first byte picks (its lowest bit: 0 for NETCODE 1.00, 1 for
