@@ -3,6 +3,8 @@
 # (fuzz/corpus/TARGET): no fuzzing, no nightly, no cargo-fuzz. The targets are built as plain
 # binaries (libFuzzer linked, no coverage instrumentation); given files instead of a corpus
 # directory, libFuzzer executes each once and stops at the first crash or failed assert.
+# NETCODE_FUZZ_FRESH=1: every input gets a fresh server, client or pair (the targets otherwise
+# keep one across inputs, see TESTING.md), so the replay does not depend on the files' order.
 # Needs libsodium-dev and pkg-config (the fuzz crate links the system libsodium).
 # scripts/fuzz.sh does the fuzzing.
 set -euo pipefail
@@ -21,7 +23,7 @@ for source in fuzz_targets/*.rs; do
     continue
   fi
   log=$(mktemp)
-  if target/debug/"$target" -runs=0 "${inputs[@]}" >"$log" 2>&1 \
+  if NETCODE_FUZZ_FRESH=1 target/debug/"$target" -runs=0 "${inputs[@]}" >"$log" 2>&1 \
      && [ "$(grep -c '^Executed ' "$log")" -eq ${#inputs[@]} ]; then
     echo "fuzz-corpus: $target: ${#inputs[@]} inputs, no crash"
   else

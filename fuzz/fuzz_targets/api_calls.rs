@@ -1,23 +1,21 @@
 //! Random sequences of public API calls, with random arguments, on a server and a client
-//! sharing a simulator.
+//! sharing a simulator (kept across inputs, a new session for each: see `netcode_fuzz::Pair`).
+//! The input's first byte picks the protocol version (`netcode_fuzz::version_of`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use netcode_fuzz::{Input, Pair};
 
-fuzz_target!(|data: &[u8]| {
-    let mut pair = Pair::connected();
-    let mut input = Input(data);
+fuzz_target!(|data: &[u8]| netcode_fuzz::with_pair(data, calls));
+
+fn calls(pair: &mut Pair, calls: &[u8]) {
+    let mut input = Input(calls);
     let mut sessions = Vec::new();
     while !input.is_empty() {
         match input.byte() % 10 {
-            0 => {
-                let time = f64::from_bits(input.u64());
-                pair.simulator.update(time);
-                pair.client.update(time);
-                pair.server.update(time);
-            }
-            1 => pair.step(f64::from(input.byte()) / 20.0),
+            0 => pair.update_at(f64::from_bits(input.u64())),
+            // Binary fractions of a second: exact times (see netcode_fuzz::next_start).
+            1 => pair.step(f64::from(input.byte()) / 32.0),
             2 => {
                 let n = usize::from(input.byte()) * 6;
                 let _ = pair.client.send(&vec![1; n]);
@@ -50,11 +48,11 @@ fuzz_target!(|data: &[u8]| {
                 let made = netcode::TokenGenerator::new(settings, &netcode_fuzz::KEY)
                     .and_then(|generator| generator.generate(id, &[0; 256]));
                 if let Ok(token) = made {
-                    let _ = pair.client.connect(&token);
+                    let _ = pair.connect(&token);
                 }
             }
             _ => {
-                let _ = pair.simulator.configure(
+                let _ = pair.configure(
                     f32::from(input.byte()),
                     f32::from(input.byte()),
                     f32::from(input.byte() % 101),
@@ -64,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(pair.server.num_connected_clients() <= 2);
     }
-});
+}
 
 /// One of the sessions the server has had (connected now or gone), by number.
 fn pick(
