@@ -366,7 +366,10 @@ fn median(values: &mut [f64]) -> f64 {
 fn pin_to_one_cpu() -> Option<usize> {
     // SAFETY: sysconf only reads a system value.
     let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    let cpu = usize::try_from(cpus).ok()?.checked_sub(1).filter(|&c| c > 0)?;
+    let cpu = usize::try_from(cpus)
+        .ok()?
+        .checked_sub(1)
+        .filter(|&c| c > 0)?;
     // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET writes one bit of it (cpu is below
     // the online count, far below CPU_SETSIZE here); sched_setaffinity reads the set whose
     // size it is given, for this process (0).
