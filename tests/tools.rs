@@ -16,15 +16,18 @@ use std::time::{Duration, Instant};
 
 use netcode::{ServerAddresses, TokenGenerator, TokenSettings, Version};
 
-/// Whether this run leaves the tools to the normal runs: scripts/sanitize.sh sets
-/// `NETCODE_TOOL_TESTS=skip`, since its build of this test (another target, features and
-/// flags) is not one the examples can be built alongside cheaply. Says so when it does.
-fn skipped() -> bool {
-    let skip = std::env::var_os("NETCODE_TOOL_TESTS").is_some_and(|v| v == "skip");
-    if skip {
+/// Whether this test runs: false where the run leaves the tools to the normal runs
+/// (scripts/sanitize.sh sets `NETCODE_TOOL_TESTS=skip`, since its build of this test, for
+/// another target, features and flags, is not one the examples can be built alongside
+/// cheaply; it says so). Otherwise the examples are built first, before the test makes any
+/// token: a build can take longer than a token lives.
+fn ready() -> bool {
+    if std::env::var_os("NETCODE_TOOL_TESTS").is_some_and(|v| v == "skip") {
         eprintln!("tools: skipped (NETCODE_TOOL_TESTS=skip); the normal test runs cover them");
+        return false;
     }
-    skip
+    examples();
+    true
 }
 
 /// The directory of the example binaries, built for this test binary's profile.
@@ -317,7 +320,7 @@ fn token_file_round_trip(version: Version, protocol: &str) {
 
 #[test]
 fn token_file_on_1_02() {
-    if skipped() {
+    if !ready() {
         return;
     }
     token_file_round_trip(Version::V1_02, "1.02");
@@ -325,7 +328,7 @@ fn token_file_on_1_02() {
 
 #[test]
 fn token_file_on_1_00() {
-    if skipped() {
+    if !ready() {
         return;
     }
     token_file_round_trip(Version::V1_00, "1.00");
@@ -380,7 +383,7 @@ fn wrong_version(server_protocol: &str, token_version: Version) {
 
 #[test]
 fn token_of_1_00_against_a_1_02_server() {
-    if skipped() {
+    if !ready() {
         return;
     }
     wrong_version("1.02", Version::V1_00);
@@ -388,7 +391,7 @@ fn token_of_1_00_against_a_1_02_server() {
 
 #[test]
 fn token_of_1_02_against_a_1_00_server() {
-    if skipped() {
+    if !ready() {
         return;
     }
     wrong_version("1.00", Version::V1_02);
@@ -397,7 +400,7 @@ fn token_of_1_02_against_a_1_00_server() {
 /// A token made with another key: the server cannot decrypt it.
 #[test]
 fn token_of_another_key() {
-    if skipped() {
+    if !ready() {
         return;
     }
     let key_file = TempFile::new("key", &netcode::generate_key());
@@ -442,7 +445,7 @@ fn token_of_another_key() {
 /// Both tools with their defaults but the port: the demo key and protocol id, 1.02.
 #[test]
 fn demo_mode() {
-    if skipped() {
+    if !ready() {
         return;
     }
     let address = free_address();
@@ -477,7 +480,7 @@ fn demo_mode() {
 /// as a clean end; the server's summary counts the client and its echoes.
 #[test]
 fn demo_mode_on_1_00_until_the_server_stops() {
-    if skipped() {
+    if !ready() {
         return;
     }
     let address = free_address();
@@ -526,7 +529,7 @@ fn demo_mode_on_1_00_until_the_server_stops() {
 /// A client demo token on 1.02 against a server on 1.00 with its defaults otherwise.
 #[test]
 fn demo_mode_versions_must_match() {
-    if skipped() {
+    if !ready() {
         return;
     }
     let address = free_address();
@@ -547,7 +550,7 @@ fn demo_mode_versions_must_match() {
 /// Bad arguments: usage on stderr, exit code 2, no panic; `--help`: usage, exit code 0.
 #[test]
 fn bad_arguments() {
-    if skipped() {
+    if !ready() {
         return;
     }
     let short_key = TempFile::new("short-key", &[7; 31]);
@@ -616,7 +619,7 @@ fn bad_arguments() {
 /// changed from the fifth on: the client notices, and fails.
 #[test]
 fn altered_echo() {
-    if skipped() {
+    if !ready() {
         return;
     }
     use netcode::{NetcodeServer, ServerConfig};
