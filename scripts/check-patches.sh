@@ -24,7 +24,6 @@ checks=(
   "0007|netcode-sys|patches|a_slot_keeps_no_payloads_of_a_client_that_left|the freed slot still holds a payload of the client that left"
   "0008|netcode-sys|events|events_are_recorded_where_they_happen|build:has no member named"
   "0009|netcode|logger|late_and_misbehaving_loggers|a logger installed after generate_key got no info line"
-  "0015|netcode|connection|a_server_clock_far_below_zero_admits_clients|admitted no client"
   "0020|netcode-sys|events|a_server_binds_port_zero|the C refused bind port 0"
   "0021|netcode-sys|events|every_due_timeout_in_one_update|clients still connected after one update past their timeout"
   "0022|netcode|admission|wrong_protocol_id_is_ignored_and_counted|the server counted 0 packets as wrong_protocol_id, not 2"

@@ -454,7 +454,8 @@ fn unusable_tokens_are_refused() {
 
 /// A server whose clock reads far below zero (the clock is the caller's) admits clients, one
 /// after another from one address: free encryption mappings started at -1000 s and looked live
-/// to a clock below -995 s (patch 0015).
+/// to a clock below -995 s (patch 0025: a mapping slot without an address is free; before it,
+/// patch 0015 started free mappings at -inf instead of -1000 s).
 #[test]
 fn a_server_clock_far_below_zero_admits_clients() {
     for start in [-998.0, -5000.0, -1.0e12] {
