@@ -33,32 +33,39 @@
 //! every payload sent, no echo at all, or the connection timing out. Exit code 2: bad
 //! arguments, or a token or key file that cannot be used.
 
+mod common;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use common::{http, Arg, DEMO_KEY, DEMO_PROTOCOL_ID};
 use netcode::{
     ConnectionState, DisconnectReason, NetcodeClient, ServerAddresses, Token, TokenGenerator,
     TokenSettings, Version,
 };
 
-const DEMO_PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
-const DEMO_KEY: [u8; 32] = *b"netcode-rs demo key: not secret!";
-
 /// How long the client waits for the last echoes before it disconnects.
 const DRAIN_SECONDS: f64 = 1.0;
+
+/// In backend mode, how many tokens in a row the client fetches without connecting before it
+/// gives up.
+const MAX_ATTEMPTS: u32 = 5;
 
 const USAGE: &str = "\
 usage: client [SERVER_ADDRESS] [--protocol 1.00|1.02] [--seconds N]
        client --token-file FILE [--seconds N]
+       client --backend URL [--seconds N]
 
 Connects to an echo server, sends payloads, checks every echo, and exits 0 only if it connected,
 got its payloads back intact and disconnected cleanly, with a one-line summary either way.
 Demo mode (default): a token of its own for SERVER_ADDRESS (default 127.0.0.1:40000) with the
 demo key and protocol id of examples/server.rs, --protocol 1.02 by default. --token-file FILE:
-a 2048-byte connect token of either version instead. --seconds N: disconnect after N seconds
-(default: run until the server disconnects it).
+a 2048-byte connect token of either version instead. --backend URL: fetch tokens from the
+backend at URL (http://HOST:PORT) with the session in NETCODE_SESSION, and a new one when a
+connection fails. --seconds N: disconnect after N seconds (default: run until the server
+disconnects it).
 ";
 
 enum Mode {
@@ -67,6 +74,10 @@ enum Mode {
         version: Version,
     },
     TokenFile(String),
+    Backend {
+        url: http::Url,
+        session: String,
+    },
 }
 
 struct Options {
@@ -75,6 +86,7 @@ struct Options {
 }
 
 fn main() -> ExitCode {
+    let start = Instant::now();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         print!("{USAGE}");
@@ -88,14 +100,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let token = match token(&options.mode) {
-        Ok(token) => token,
-        Err(message) => {
-            eprintln!("client: {message}");
-            return ExitCode::from(2);
-        }
+    let outcome = match &options.mode {
+        Mode::Backend { url, session } => via_backend(url, session, start, options.seconds),
+        mode => match token(mode) {
+            Ok(token) => run(&token, start, options.seconds).map_err(|failure| failure.summary),
+            Err(message) => {
+                eprintln!("client: {message}");
+                return ExitCode::from(2);
+            }
+        },
     };
-    match run(&token, options.seconds) {
+    match outcome {
         Ok(summary) => {
             println!("client: OK: {summary}");
             ExitCode::SUCCESS
@@ -108,58 +123,47 @@ fn main() -> ExitCode {
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
-    let (mut server, mut version, mut token_file, mut seconds) = (None, None, None, None);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
-            _ => (arg.as_str(), None),
+    let (mut server, mut version, mut token_file, mut backend, mut seconds) =
+        (None, None, None, None, None);
+    let known = ["--protocol", "--token-file", "--backend", "--seconds"];
+    for arg in common::args(args, &known)? {
+        let (name, value) = match arg {
+            Arg::Positional(text) => {
+                common::only_address(&mut server, &text, "SERVER_ADDRESS")?;
+                continue;
+            }
+            Arg::Named(name, value) => (name, value),
         };
-        if !name.starts_with('-') {
-            let address = name.parse::<SocketAddr>().map_err(|_| {
-                format!("SERVER_ADDRESS: {name:?} is not an IP address with a port (127.0.0.1:40000, [::1]:40000)")
-            })?;
-            if server.replace(address).is_some() {
-                return Err(format!(
-                    "unexpected argument {name:?}: one SERVER_ADDRESS at most"
-                ));
-            }
-            continue;
-        }
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next().cloned())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match name {
-            "--protocol" => {
-                let text = value()?;
-                version = Some(
-                    text.parse::<Version>()
-                        .map_err(|_| format!("--protocol: {text:?} is neither 1.00 nor 1.02"))?,
-                );
-            }
-            "--token-file" => token_file = Some(value()?),
-            "--seconds" => {
-                let text = value()?;
-                seconds = Some(match text.parse::<f64>() {
-                    Ok(s) if s.is_finite() && s >= 0.0 => s,
-                    _ => return Err(format!("--seconds: {text:?} is not a number of seconds")),
-                });
-            }
-            _ => return Err(format!("unknown option {name}")),
+        match name.as_str() {
+            "--protocol" => version = Some(common::version(&value)?),
+            "--token-file" => token_file = Some(value),
+            "--backend" => backend = Some(common::backend(&value)?),
+            "--seconds" => seconds = Some(common::seconds(&value, &name)?),
+            other => return Err(format!("unknown option {other}")),
         }
     }
-    let mode = match token_file {
-        Some(_) if server.is_some() => {
-            return Err("--token-file: the token lists its servers; give no SERVER_ADDRESS".into())
+    let mode = match (token_file, backend) {
+        (Some(_), Some(_)) => return Err("give --token-file or --backend, not both".into()),
+        (Some(_), None) | (None, Some(_)) if server.is_some() => {
+            return Err(
+                "--token-file, --backend: the token lists its servers; give no SERVER_ADDRESS"
+                    .into(),
+            )
         }
-        Some(_) if version.is_some() => {
-            return Err("--token-file: the token carries its version; give no --protocol".into())
+        (Some(_), None) | (None, Some(_)) if version.is_some() => {
+            return Err(
+                "--token-file, --backend: the token carries its version; give no --protocol".into(),
+            )
         }
-        Some(path) => Mode::TokenFile(path),
-        None => Mode::Demo {
+        (Some(path), None) => Mode::TokenFile(path),
+        (None, Some(url)) => Mode::Backend {
+            url,
+            session: std::env::var("NETCODE_SESSION").map_err(|_| {
+                "--backend: put the player's session (from the game's login) in NETCODE_SESSION"
+                    .to_string()
+            })?,
+        },
+        (None, None) => Mode::Demo {
             server: server.unwrap_or_else(|| "127.0.0.1:40000".parse().expect("a valid address")),
             version: version.unwrap_or_default(),
         },
@@ -183,7 +187,107 @@ fn token(mode: &Mode) -> Result<Token, String> {
                 .map_err(|e| format!("--token-file: cannot read {path}: {e}"))?;
             Token::from_bytes(&bytes).map_err(|e| format!("--token-file: {path}: {e}"))
         }
+        Mode::Backend { .. } => Err("backend mode fetches its tokens".into()),
     }
+}
+
+/// Backend mode: fetches a token, connects, exchanges payloads; when a connection fails in a
+/// way another token may mend (no server answered, denied because full, the token expired,
+/// the server vanished), fetches a new one, up to [`MAX_ATTEMPTS`] in a row without
+/// connecting. Waits out a 429's `Retry-After` and a 503 (no server has room) within the
+/// time `--seconds` leaves.
+fn via_backend(
+    url: &http::Url,
+    session: &str,
+    start: Instant,
+    seconds: Option<f64>,
+) -> Result<String, String> {
+    let (mut fetched, mut failed_in_a_row) = (0u32, 0u32);
+    let time_left = || seconds.map(|limit| limit - start.elapsed().as_secs_f64());
+    loop {
+        let answer = http::post(
+            url,
+            "/v1/connect",
+            session,
+            "application/octet-stream",
+            "",
+            Duration::from_secs(5),
+        )?;
+        let wait = match answer.status {
+            200 => None,
+            429 => Some(
+                answer
+                    .header("retry-after")
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .unwrap_or(1.0),
+            ),
+            503 => Some(1.0),
+            status => {
+                return Err(format!(
+                    "the backend at {url} refused a token: {status} {}",
+                    answer.text()
+                ))
+            }
+        };
+        if let Some(wait) = wait {
+            println!(
+                "backend: {} {}; asking again in {wait} s",
+                answer.status,
+                answer.text()
+            );
+            if time_left().is_some_and(|left| left < wait) {
+                return Err(format!(
+                    "no token from the backend at {url} before --seconds ran out: {} {}",
+                    answer.status,
+                    answer.text()
+                ));
+            }
+            std::thread::sleep(Duration::from_secs_f64(wait));
+            continue;
+        }
+        let token = Token::from_bytes(&answer.body)
+            .map_err(|e| format!("the backend at {url} sent a token that is not one: {e}"))?;
+        fetched += 1;
+        println!(
+            "backend: token {fetched}, for {}",
+            list(token.servers().as_slice())
+        );
+        match run(&token, start, seconds) {
+            Ok(summary) => return Ok(format!("{summary} (token {fetched} of the backend)")),
+            Err(failure) if failure.retry && !time_left().is_some_and(|left| left <= 0.0) => {
+                failed_in_a_row = if failure.connected {
+                    1
+                } else {
+                    failed_in_a_row + 1
+                };
+                if failed_in_a_row >= MAX_ATTEMPTS {
+                    return Err(format!(
+                        "{} ({failed_in_a_row} tokens in a row without connecting)",
+                        failure.summary
+                    ));
+                }
+                println!("client: {}; fetching a new token", failure.summary);
+            }
+            Err(failure) => return Err(failure.summary),
+        }
+    }
+}
+
+fn list(servers: &[SocketAddr]) -> String {
+    servers
+        .iter()
+        .map(SocketAddr::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why a run failed, and whether another token might help.
+struct Failure {
+    summary: String,
+    /// The client had connected before it failed.
+    connected: bool,
+    /// A fresh token may mend it (an error state of the connection).
+    retry: bool,
 }
 
 /// The payload numbered `sequence`: the number, then bytes that depend on it, 8 to 1200 bytes
@@ -198,27 +302,21 @@ fn payload(sequence: u64) -> Vec<u8> {
 
 /// Connects with `token`, exchanges payloads and disconnects: the summary, `Err` if any of it
 /// failed.
-fn run(token: &Token, seconds: Option<f64>) -> Result<String, String> {
+fn run(token: &Token, start: Instant, seconds: Option<f64>) -> Result<String, Failure> {
     let servers = token.servers().as_slice();
     let server = match servers {
         [one] => one.to_string(),
-        many => format!(
-            "one of {}",
-            many.iter()
-                .map(SocketAddr::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        many => format!("one of {}", list(many)),
     };
     let bind: SocketAddr = if servers[0].is_ipv4() {
         "0.0.0.0:0".parse().expect("a valid address")
     } else {
         "[::]:0".parse().expect("a valid address")
     };
-    let mut client = NetcodeClient::new(bind).map_err(|e| e.to_string())?;
+    let mut client = NetcodeClient::new(bind).map_err(|e| Failure::fatal(e.to_string()))?;
     client
         .connect(token)
-        .map_err(|e| format!("cannot connect: {e}"))?;
+        .map_err(|e| Failure::fatal(format!("cannot connect: {e}")))?;
     println!(
         "client connecting to {server} from {} ({}, protocol id {:#018x})",
         client.local_address(),
@@ -231,7 +329,6 @@ fn run(token: &Token, seconds: Option<f64>) -> Result<String, String> {
     let mut connected_at = None;
     let mut drain_from = None;
     let mut server_disconnected = false;
-    let start = Instant::now();
     loop {
         let time = start.elapsed().as_secs_f64();
         client.update(time);
@@ -277,14 +374,17 @@ fn run(token: &Token, seconds: Option<f64>) -> Result<String, String> {
             };
             drop(echo);
             client.disconnect();
-            return Err(format!("payload mismatch: {fault}"));
+            return Err(Failure::fatal(format!("payload mismatch: {fault}")));
         }
 
         if state.is_error() || state == ConnectionState::Disconnected {
             let Some(connected_at) = connected_at else {
-                return Err(format!(
-                    "never connected to {server}: {}",
-                    explain(state, token.version())
+                return Err(Failure::retry(
+                    false,
+                    format!(
+                        "never connected to {server}: {}",
+                        explain(state, token.version())
+                    ),
                 ));
             };
             let exchanged = format!(
@@ -293,20 +393,23 @@ fn run(token: &Token, seconds: Option<f64>) -> Result<String, String> {
                 time - connected_at
             );
             if state.is_error() {
-                return Err(format!(
-                    "connected to {server}, {exchanged}, then {}",
-                    explain(state, token.version())
+                return Err(Failure::retry(
+                    true,
+                    format!(
+                        "connected to {server}, {exchanged}, then {}",
+                        explain(state, token.version())
+                    ),
                 ));
             }
             if !server_disconnected {
-                return Err(format!(
+                return Err(Failure::fatal(format!(
                     "connected to {server}, {exchanged}, then disconnected without the server's disconnect packets"
-                ));
+                )));
             }
             if echoed.is_empty() {
-                return Err(format!(
+                return Err(Failure::fatal(format!(
                     "connected to {server}, but the server disconnected the client before any echo ({sent} sent)"
-                ));
+                )));
             }
             return Ok(format!(
                 "connected to {server} ({}), {exchanged} ({} lost), disconnected by the server",
@@ -318,10 +421,10 @@ fn run(token: &Token, seconds: Option<f64>) -> Result<String, String> {
         if seconds.is_some_and(|limit| time > limit) {
             if connected_at.is_none() {
                 client.disconnect();
-                return Err(format!(
+                return Err(Failure::fatal(format!(
                     "timed out: still {state} to {server} after {} s",
                     seconds.unwrap_or_default()
-                ));
+                )));
             }
             let drain = *drain_from.get_or_insert(time);
             if echoed.len() as u64 == sent || time - drain > DRAIN_SECONDS {
@@ -332,15 +435,15 @@ fn run(token: &Token, seconds: Option<f64>) -> Result<String, String> {
                     drain - connected_at.unwrap_or_default()
                 );
                 if echoed.is_empty() {
-                    return Err(format!(
+                    return Err(Failure::fatal(format!(
                         "connected to {server}, but no payload came back ({sent} sent)"
-                    ));
+                    )));
                 }
                 if client.state() != ConnectionState::Disconnected {
-                    return Err(format!(
+                    return Err(Failure::fatal(format!(
                         "connected to {server}, {exchanged}, but ended {} after disconnecting",
                         client.state()
-                    ));
+                    )));
                 }
                 return Ok(format!(
                     "connected to {server} ({}), {exchanged} ({} lost), disconnected by the client",
@@ -351,10 +454,28 @@ fn run(token: &Token, seconds: Option<f64>) -> Result<String, String> {
         } else if state == ConnectionState::Connected {
             client
                 .send(&payload(sent))
-                .map_err(|e| format!("cannot send payload {sent}: {e}"))?;
+                .map_err(|e| Failure::fatal(format!("cannot send payload {sent}: {e}")))?;
             sent += 1;
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+impl Failure {
+    fn fatal(summary: String) -> Failure {
+        Failure {
+            summary,
+            connected: false,
+            retry: false,
+        }
+    }
+
+    fn retry(connected: bool, summary: String) -> Failure {
+        Failure {
+            summary,
+            connected,
+            retry: true,
+        }
     }
 }
 

@@ -27,23 +27,27 @@
 //! when it ran, 1 when it could not start (for instance the address is taken), 2 for bad
 //! arguments. NETCODE_LOG=1 prints the C's log lines too.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use netcode::{IgnoredRequests, NetcodeServer, ServerConfig, Version};
-
-/// The demo protocol id and key, shared with examples/client.rs.
-pub const DEMO_PROTOCOL_ID: u64 = 0x1122_3344_5566_7788;
-pub const DEMO_KEY: [u8; 32] = *b"netcode-rs demo key: not secret!";
+use common::{http, Arg, DEMO_KEY, DEMO_PROTOCOL_ID};
+use netcode::{IgnoredRequests, NetcodeServer, ServerConfig, Version, NETCODE_MAX_CLIENTS};
 
 const USAGE: &str = "\
 usage: server [BIND_ADDRESS] [--bind ADDR] [--public-address ADDR] [--protocol 1.00|1.02]
-              [--protocol-id HEX] [--key-file FILE] [--seconds N]
+              [--protocol-id HEX] [--key-file FILE] [--max-clients N] [--seconds N]
+              [--backend URL]
 
 An echo server. Defaults: --bind 127.0.0.1:40000, the public address is the bound one,
 --protocol 1.02, the demo protocol id (0x1122334455667788) and demo key of examples/client.rs,
-and it runs until Ctrl-C. --key-file FILE: 32 raw bytes. --seconds N: stop after N seconds.
+256 slots, and it runs until Ctrl-C. --key-file FILE: 32 raw bytes. --seconds N: stop after N
+seconds. --backend URL: report to the backend at URL (http://HOST:PORT) every second, with the
+secret in NETCODE_FLEET_SECRET.
 ";
 
 struct Options {
@@ -52,7 +56,9 @@ struct Options {
     version: Version,
     protocol_id: u64,
     key: [u8; 32],
+    max_clients: usize,
     seconds: Option<f64>,
+    backend: Option<http::Url>,
 }
 
 fn main() -> ExitCode {
@@ -86,37 +92,47 @@ fn parse(args: &[String]) -> Result<Options, String> {
         version: Version::V1_02,
         protocol_id: DEMO_PROTOCOL_ID,
         key: DEMO_KEY,
+        max_clients: NETCODE_MAX_CLIENTS,
         seconds: None,
+        backend: None,
     };
     let (mut bind, mut positional) = (None, None);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        if !name.starts_with('-') {
-            if positional.replace(address(name, "BIND_ADDRESS")?).is_some() {
-                return Err(format!(
-                    "unexpected argument {name:?}: one BIND_ADDRESS at most"
-                ));
+    let known = [
+        "--bind",
+        "--public-address",
+        "--protocol",
+        "--protocol-id",
+        "--key-file",
+        "--max-clients",
+        "--seconds",
+        "--backend",
+    ];
+    for arg in common::args(args, &known)? {
+        let (name, value) = match arg {
+            Arg::Positional(text) => {
+                common::only_address(&mut positional, &text, "BIND_ADDRESS")?;
+                continue;
             }
-            continue;
-        }
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next().cloned())
-                .ok_or_else(|| format!("{name} needs a value"))
+            Arg::Named(name, value) => (name, value),
         };
-        match name {
-            "--bind" => bind = Some(address(&value()?, name)?),
-            "--public-address" => options.public_address = Some(address(&value()?, name)?),
-            "--protocol" => options.version = version(&value()?)?,
-            "--protocol-id" => options.protocol_id = protocol_id(&value()?)?,
-            "--key-file" => options.key = key_file(&value()?)?,
-            "--seconds" => options.seconds = Some(seconds(&value()?)?),
-            _ => return Err(format!("unknown option {name}")),
+        match name.as_str() {
+            "--bind" => bind = Some(common::address(&value, &name)?),
+            "--public-address" => options.public_address = Some(common::address(&value, &name)?),
+            "--protocol" => options.version = common::version(&value)?,
+            "--protocol-id" => options.protocol_id = common::protocol_id(&value)?,
+            "--key-file" => options.key = common::key_file(&value)?,
+            "--max-clients" => {
+                options.max_clients = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=NETCODE_MAX_CLIENTS).contains(n))
+                    .ok_or_else(|| {
+                        format!("--max-clients: {value:?} is not 1 to {NETCODE_MAX_CLIENTS}")
+                    })?
+            }
+            "--seconds" => options.seconds = Some(common::seconds(&value, &name)?),
+            "--backend" => options.backend = Some(common::backend(&value)?),
+            other => return Err(format!("unknown option {other}")),
         }
     }
     options.bind = match (bind, positional) {
@@ -127,55 +143,18 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(options)
 }
 
-fn address(text: &str, what: &str) -> Result<SocketAddr, String> {
-    text.parse().map_err(|_| {
-        format!("{what}: {text:?} is not an IP address with a port (127.0.0.1:40000, [::1]:40000)")
-    })
-}
-
-fn version(text: &str) -> Result<Version, String> {
-    text.parse()
-        .map_err(|_| format!("--protocol: {text:?} is neither 1.00 nor 1.02"))
-}
-
-fn protocol_id(text: &str) -> Result<u64, String> {
-    let digits = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-        .unwrap_or(text)
-        .replace('_', "");
-    u64::from_str_radix(&digits, 16)
-        .map_err(|_| format!("--protocol-id: {text:?} is not a 64-bit hex number"))
-}
-
-fn key_file(path: &str) -> Result<[u8; 32], String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("--key-file: cannot read {path}: {e}"))?;
-    bytes.as_slice().try_into().map_err(|_| {
-        format!(
-            "--key-file: {path} holds {} bytes; a key is exactly 32 raw bytes",
-            bytes.len()
-        )
-    })
-}
-
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok(seconds),
-        _ => Err(format!("--seconds: {text:?} is not a number of seconds")),
-    }
-}
-
 fn run(options: &Options) -> Result<(), String> {
     let mut config =
         ServerConfig::new(options.bind, options.protocol_id, options.key).version(options.version);
     if let Some(public) = options.public_address {
         config = config.public_address(public);
     }
+    config = config.max_clients(options.max_clients);
     let mut server = NetcodeServer::new(config).map_err(|e| e.to_string())?;
-    let connected = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let connected = Arc::new(AtomicU64::new(0));
     let counter = connected.clone();
     server.on_client_connect(move |c, _| {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        counter.fetch_add(1, Ordering::Relaxed);
         println!(
             "client {:#x} connected from {} ({})",
             c.id, c.address, c.session
@@ -195,6 +174,11 @@ fn run(options: &Options) -> Result<(), String> {
         }
     );
 
+    let reporter = match &options.backend {
+        Some(url) => Some(Reporter::start(url.clone(), &server)?),
+        None => None,
+    };
+
     let start = Instant::now();
     let (mut echoed, mut refused, mut reported_at) = (0u64, String::new(), None);
     loop {
@@ -203,6 +187,9 @@ fn run(options: &Options) -> Result<(), String> {
             break;
         }
         server.update(time);
+        if let Some(reporter) = &reporter {
+            reporter.free_slots(server.max_clients() - server.num_connected_clients());
+        }
         for index in 0..server.max_clients() {
             let Some(client) = server.client(index) else {
                 continue;
@@ -227,13 +214,16 @@ fn run(options: &Options) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    if let Some(reporter) = reporter {
+        reporter.stop();
+    }
     server.disconnect_all();
     server.update(start.elapsed().as_secs_f64());
     let now = server.ignored_requests();
     println!(
         "server: stopped after {:.1} s: {} client(s) connected, {echoed} payload(s) echoed, {}",
         start.elapsed().as_secs_f64(),
-        connected.load(std::sync::atomic::Ordering::Relaxed),
+        connected.load(Ordering::Relaxed),
         if now.total() == 0 {
             "nothing ignored".to_string()
         } else {
@@ -241,6 +231,98 @@ fn run(options: &Options) -> Result<(), String> {
         }
     );
     Ok(())
+}
+
+/// Reports the server to the backend every second, from a thread of its own (the game loop
+/// never waits on HTTP): its public address, free slots, protocol and protocol id, with the
+/// fleet's shared secret. It prints when the backend first accepts the reports and whenever
+/// that changes (a 409 says the backend issues tokens of another protocol or protocol id; a
+/// 400 that the public address is one players cannot dial).
+struct Reporter {
+    free: Arc<AtomicU32>,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Reporter {
+    fn start(url: http::Url, server: &NetcodeServer) -> Result<Reporter, String> {
+        let secret = std::env::var("NETCODE_FLEET_SECRET").map_err(|_| {
+            "--backend needs the fleet's secret in NETCODE_FLEET_SECRET (the backend's too)"
+                .to_string()
+        })?;
+        let max = server.max_clients();
+        let free = Arc::new(AtomicU32::new(max as u32));
+        let stop = Arc::new(AtomicBool::new(false));
+        let report = {
+            let (address, version, id) = (
+                server.public_address(),
+                server.version(),
+                server.protocol_id(),
+            );
+            let protocol = version.to_string().replace("NETCODE ", "");
+            move |free: u32| {
+                format!(
+                    "{{\"address\":\"{address}\",\"free_slots\":{free},\"max_slots\":{max},\
+                     \"protocol\":\"{protocol}\",\"protocol_id\":\"{id:#x}\"}}"
+                )
+            }
+        };
+        let (shared_free, shared_stop) = (free.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut last = String::new();
+            loop {
+                let stopping = shared_stop.load(Ordering::Relaxed);
+                // The last report has no free slot: the backend stops listing the server at
+                // once instead of after its TTL.
+                let free = if stopping {
+                    0
+                } else {
+                    shared_free.load(Ordering::Relaxed)
+                };
+                let timeout = Duration::from_secs(2);
+                let outcome = match http::post(
+                    &url,
+                    "/v1/servers/heartbeat",
+                    &secret,
+                    "*/*",
+                    &report(free),
+                    timeout,
+                ) {
+                    Ok(answer) if answer.status == 204 => format!("backend: reporting to {url}"),
+                    Ok(answer) => format!(
+                        "backend: {url} refused the report: {} {}",
+                        answer.status,
+                        answer.text()
+                    ),
+                    Err(message) => format!("backend: {message}"),
+                };
+                if outcome != last {
+                    println!("{outcome}");
+                    last = outcome;
+                }
+                if stopping {
+                    return;
+                }
+                for _ in 0..10 {
+                    if shared_stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        });
+        Ok(Reporter { free, stop, thread })
+    }
+
+    fn free_slots(&self, free: usize) {
+        self.free.store(free as u32, Ordering::Relaxed);
+    }
+
+    /// Sends the last report and waits for it.
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
 }
 
 /// The non-zero counts, by the name of their field: with `requests_only`, those of connection
