@@ -277,7 +277,7 @@ fn a_flood_beyond_the_history_does_not_reopen_a_used_token() {
         after.token_history_full - before.token_history_full
     );
 
-    let request = request_of(&used);
+    let request = handmade::connection_request(&used, used.version(), used.protocol_id());
     let before = server.ignored_requests();
     for from in [first, "10.0.0.3:5000".parse().unwrap()] {
         assert!(simulator.send_raw(from, public, &request));
@@ -291,24 +291,6 @@ fn a_flood_beyond_the_history_does_not_reopen_a_used_token() {
         "the used token was not refused after the flood: {after:?}"
     );
     assert_eq!(after.total() - before.total(), 2, "{after:?}");
-}
-
-/// The connection request a client sends for `token`, as STANDARD.md lays it out (1.00: the
-/// 8-byte sequence, 1062 bytes; 1.02: the 24-byte nonce, 1078 bytes).
-fn request_of(token: &netcode::Token) -> Vec<u8> {
-    let nonce = match token.version() {
-        netcode::Version::V1_00 => &token.nonce()[..8],
-        netcode::Version::V1_02 => &token.nonce()[..],
-    };
-    // The private part follows the version info, three 64-bit fields and the nonce.
-    let private = 13 + 3 * 8 + nonce.len();
-    let mut request = vec![0u8];
-    request.extend_from_slice(token.version().version_info());
-    request.extend_from_slice(&token.protocol_id().to_le_bytes());
-    request.extend_from_slice(&token.expire_timestamp().to_le_bytes());
-    request.extend_from_slice(nonce);
-    request.extend_from_slice(&token.as_bytes()[private..private + 1024]);
-    request
 }
 
 fn wall_clock() -> u64 {

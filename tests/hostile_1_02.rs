@@ -4,7 +4,10 @@
 //! and lengths up to 1400 bytes over UDP, relabelled tokens, replays of 1.02 requests, odd
 //! token fields. The findings (SECURITY.md 25 and 26) each failed before their fix.
 
+mod handmade;
+
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use netcode::{
     ConnectionState, NetcodeClient, NetcodeServer, NetworkSimulator, ServerConfig, Version,
@@ -15,6 +18,56 @@ const TICK: f64 = 0.01;
 
 fn addr(text: &str) -> SocketAddr {
     text.parse().unwrap()
+}
+
+/// A simulator, a key and a server on the simulator at [::1]:40000 with that key, its
+/// configuration changed by `configure`.
+fn simulated_server(
+    configure: impl FnOnce(ServerConfig) -> ServerConfig,
+) -> (NetworkSimulator, [u8; 32], NetcodeServer) {
+    let simulator = NetworkSimulator::new().unwrap();
+    let key = netcode::generate_key();
+    let config = configure(ServerConfig::new(addr("[::1]:40000"), PROTOCOL_ID, key));
+    let server = NetcodeServer::with_simulator(&simulator, config).unwrap();
+    (simulator, key, server)
+}
+
+/// One tick on the simulator: advances `n`, then updates the simulator, each of `clients` and
+/// `server`, in that order, at tick `n`'s time (`n * TICK`).
+fn step<'a>(
+    simulator: &NetworkSimulator,
+    clients: impl IntoIterator<Item = &'a mut NetcodeClient>,
+    server: &mut NetcodeServer,
+    n: &mut u32,
+) {
+    *n += 1;
+    let t = f64::from(*n) * TICK;
+    simulator.update(t);
+    for client in clients {
+        client.update(t);
+    }
+    server.update(t);
+}
+
+/// A client on the simulator at [::1]:`port`, connecting to `server` with a token for `id`
+/// made with `key` and a timeout of `timeout`.
+fn connecting_client(
+    simulator: &NetworkSimulator,
+    server: &NetcodeServer,
+    key: &[u8; 32],
+    timeout: i32,
+    port: u16,
+    id: u64,
+) -> NetcodeClient {
+    let mut client =
+        NetcodeClient::with_simulator(simulator, addr(&format!("[::1]:{port}"))).unwrap();
+    let settings = server.token_settings().timeout_seconds(timeout);
+    let token = netcode::TokenGenerator::new(settings, key)
+        .unwrap()
+        .generate(id, &[0; 256])
+        .unwrap();
+    client.connect(&token).unwrap();
+    client
 }
 
 /// Connects one client (timeout `timeout`) from `port`, then disconnects it cleanly; returns
@@ -28,21 +81,10 @@ fn connect_and_leave(
     id: u64,
     n: &mut u32,
 ) -> bool {
-    let mut client =
-        NetcodeClient::with_simulator(simulator, addr(&format!("[::1]:{port}"))).unwrap();
-    let settings = server.token_settings().timeout_seconds(timeout);
-    let token = netcode::TokenGenerator::new(settings, key)
-        .unwrap()
-        .generate(id, &[0; 256])
-        .unwrap();
-    client.connect(&token).unwrap();
+    let mut client = connecting_client(simulator, server, key, timeout, port, id);
     let mut ok = false;
     for _ in 0..100 {
-        *n += 1;
-        let t = f64::from(*n) * TICK;
-        simulator.update(t);
-        client.update(t);
-        server.update(t);
+        step(simulator, [&mut client], server, n);
         while server.next_event().is_some() {}
         if client.state() == ConnectionState::Connected {
             ok = true;
@@ -54,10 +96,7 @@ fn connect_and_leave(
     }
     client.disconnect();
     for _ in 0..5 {
-        *n += 1;
-        let t = f64::from(*n) * TICK;
-        simulator.update(t);
-        server.update(t);
+        step(simulator, [], server, n);
         while server.next_event().is_some() {}
     }
     assert_eq!(
@@ -74,12 +113,8 @@ fn connect_and_leave(
 /// could connect until the server restarted. A slot without an address is free now.
 #[test]
 fn negative_timeout_sessions_leak_encryption_mappings() {
-    let simulator = NetworkSimulator::new().unwrap();
-    let key = netcode::generate_key();
-    let config = ServerConfig::new(addr("[::1]:40000"), PROTOCOL_ID, key)
-        .max_clients(1)
-        .version(Version::V1_02);
-    let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
+    let (simulator, key, mut server) =
+        simulated_server(|config| config.max_clients(1).version(Version::V1_02));
     let mut n = 0;
     let mut first_failure = None;
     for i in 0..1100u32 {
@@ -118,14 +153,8 @@ fn request_and_vanish(
     id: u64,
     n: &mut u32,
 ) {
-    let mut client =
-        NetcodeClient::with_simulator(simulator, addr(&format!("[::1]:{port}"))).unwrap();
-    let settings = server.token_settings().timeout_seconds(timeout);
-    let token = netcode::TokenGenerator::new(settings, key)
-        .unwrap()
-        .generate(id, &[0; 256])
-        .unwrap();
-    client.connect(&token).unwrap();
+    let mut client = connecting_client(simulator, server, key, timeout, port, id);
+    // The client first, as a client that sends and walks away (not `step`'s order).
     *n += 1;
     let t = f64::from(*n) * TICK;
     client.update(t);
@@ -135,12 +164,8 @@ fn request_and_vanish(
 }
 
 fn half_open_then_fresh(timeout: i32) -> (bool, netcode::IgnoredRequests) {
-    let simulator = NetworkSimulator::new().unwrap();
-    let key = netcode::generate_key();
-    let config = ServerConfig::new(addr("[::1]:40000"), PROTOCOL_ID, key)
-        .max_clients(4)
-        .version(Version::V1_02);
-    let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
+    let (simulator, key, mut server) =
+        simulated_server(|config| config.max_clients(4).version(Version::V1_02));
     let mut n = 0;
     for i in 0..1024u32 {
         request_and_vanish(
@@ -155,10 +180,7 @@ fn half_open_then_fresh(timeout: i32) -> (bool, netcode::IgnoredRequests) {
     }
     // A minute of server time later (the attacker's tokens may well have expired by now).
     for _ in 0..6000 {
-        n += 1;
-        let t = f64::from(n) * TICK;
-        simulator.update(t);
-        server.update(t);
+        step(&simulator, [], &mut server, &mut n);
     }
     let ok = connect_and_leave(&simulator, &mut server, &key, 5, 30000, 99_999, &mut n);
     (ok, server.ignored_requests())
@@ -244,18 +266,14 @@ fn token_with_private_timeout(key: &[u8; 32], private_timeout: i32, id: u64) -> 
 /// at once, and the handshake failed, counted only as packets without a key).
 #[test]
 fn a_zero_private_timeout_means_none_in_the_reference() {
-    let simulator = NetworkSimulator::new().unwrap();
-    let key = netcode::generate_key();
-    let config = ServerConfig::new(addr("[::1]:40000"), PROTOCOL_ID, key).version(Version::V1_02);
-    let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
+    let (simulator, key, mut server) = simulated_server(|config| config.version(Version::V1_02));
     let token = token_with_private_timeout(&key, 0, 1);
     let mut client = NetcodeClient::with_simulator(&simulator, addr("[::1]:50000")).unwrap();
     client.connect(&token).unwrap();
-    for n in 1..300u32 {
-        let t = f64::from(n) * TICK;
-        simulator.update(t);
-        client.update(t);
-        server.update(t);
+    // Ticks 1 to 299.
+    let mut n = 0;
+    for _ in 1..300u32 {
+        step(&simulator, [&mut client], &mut server, &mut n);
     }
     assert_eq!(
         client.state(),
@@ -263,6 +281,48 @@ fn a_zero_private_timeout_means_none_in_the_reference() {
         "{:?}",
         server.ignored_requests()
     );
+}
+
+/// One tick over UDP: advances `t` by 0.01 s, then updates `client`, sleeps `pause` if there is
+/// one (for the datagram to cross loopback), and updates `server`.
+fn udp_tick(
+    t: &mut f64,
+    client: &mut NetcodeClient,
+    server: &mut NetcodeServer,
+    pause: Option<Duration>,
+) {
+    *t += 0.01;
+    client.update(*t);
+    if let Some(pause) = pause {
+        std::thread::sleep(pause);
+    }
+    server.update(*t);
+}
+
+/// A server on `version` over UDP on 127.0.0.1 (4 slots) and a client of ours, connected to it
+/// with a token it made within 200 of `udp_tick`'s ticks (each with `pause`), or a panic.
+/// Returns the server, the client, the token and the time the ticks reached.
+fn udp_connected(
+    version: Version,
+    pause: Option<Duration>,
+) -> (NetcodeServer, NetcodeClient, netcode::Token, f64) {
+    let key = netcode::generate_key();
+    let config = ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key)
+        .max_clients(4)
+        .version(version);
+    let mut server = NetcodeServer::new(config).unwrap();
+    let token = server.generate_token(1, &[0; 256]).unwrap();
+    let mut client = NetcodeClient::new(addr("127.0.0.1:0")).unwrap();
+    client.connect(&token).unwrap();
+    let mut t = 0.0;
+    for _ in 0..200 {
+        udp_tick(&mut t, &mut client, &mut server, pause);
+        if client.state() == ConnectionState::Connected {
+            break;
+        }
+    }
+    assert_eq!(client.state(), ConnectionState::Connected);
+    (server, client, token, t)
 }
 
 /// Fuzz over real UDP: datagrams of 1..1400 bytes, random or with valid-looking prefix bytes
@@ -279,24 +339,7 @@ fn udp_fuzz_of_both_versions() {
         seed
     };
     for version in [Version::V1_00, Version::V1_02] {
-        let key = netcode::generate_key();
-        let config = ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key)
-            .max_clients(4)
-            .version(version);
-        let mut server = NetcodeServer::new(config).unwrap();
-        let token = server.generate_token(1, &[0; 256]).unwrap();
-        let mut client = NetcodeClient::new(addr("127.0.0.1:0")).unwrap();
-        client.connect(&token).unwrap();
-        let mut t = 0.0;
-        for _ in 0..200 {
-            t += 0.01;
-            client.update(t);
-            server.update(t);
-            if client.state() == ConnectionState::Connected {
-                break;
-            }
-        }
-        assert_eq!(client.state(), ConnectionState::Connected);
+        let (mut server, mut client, _, mut t) = udp_connected(version, None);
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         let targets = [server.local_address(), client.local_address()];
         for round in 0..4000u32 {
@@ -324,20 +367,14 @@ fn udp_fuzz_of_both_versions() {
             }
             let _ = socket.send_to(&datagram, targets[(round % 2) as usize]);
             if round % 20 == 0 {
-                t += 0.01;
-                client.update(t);
-                server.update(t);
+                udp_tick(&mut t, &mut client, &mut server, None);
             }
         }
         for _ in 0..20 {
-            t += 0.01;
-            client.update(t);
-            server.update(t);
+            udp_tick(&mut t, &mut client, &mut server, None);
         }
         client.send(&[1; 1200]).unwrap();
-        t += 0.01;
-        client.update(t);
-        server.update(t);
+        udp_tick(&mut t, &mut client, &mut server, None);
         assert_eq!(client.state(), ConnectionState::Connected, "{version}");
         assert_eq!(
             server.num_connected_clients(),
@@ -391,21 +428,6 @@ fn relabelled_tokens_are_refused() {
     }
 }
 
-fn request_of(token: &netcode::Token) -> Vec<u8> {
-    let nonce = match token.version() {
-        Version::V1_00 => &token.nonce()[..8],
-        Version::V1_02 => &token.nonce()[..],
-    };
-    let private = 13 + 3 * 8 + nonce.len();
-    let mut request = vec![0u8];
-    request.extend_from_slice(token.version().version_info());
-    request.extend_from_slice(&token.protocol_id().to_le_bytes());
-    request.extend_from_slice(&token.expire_timestamp().to_le_bytes());
-    request.extend_from_slice(nonce);
-    request.extend_from_slice(&token.as_bytes()[private..private + 1024]);
-    request
-}
-
 /// The token history (patch 0023) on 1.02, over UDP: a captured request replayed from another
 /// address mid-session and after the session ended is refused and counted; the same bytes
 /// relabelled as the other version (and resized) count as the wrong version.
@@ -413,30 +435,13 @@ fn request_of(token: &netcode::Token) -> Vec<u8> {
 fn replayed_1_02_requests_are_refused() {
     use std::net::UdpSocket;
     for version in [Version::V1_02, Version::V1_00] {
-        let key = netcode::generate_key();
-        let config = ServerConfig::new(addr("127.0.0.1:0"), PROTOCOL_ID, key)
-            .max_clients(4)
-            .version(version);
-        let mut server = NetcodeServer::new(config).unwrap();
-        let token = server.generate_token(1, &[0; 256]).unwrap();
-        let mut client = NetcodeClient::new(addr("127.0.0.1:0")).unwrap();
-        client.connect(&token).unwrap();
-        let mut t = 0.0;
+        let pause = Some(Duration::from_millis(1));
+        let (mut server, mut client, token, mut t) = udp_connected(version, pause);
         let mut tick = |client: &mut NetcodeClient, server: &mut NetcodeServer| {
-            t += 0.01;
-            client.update(t);
-            std::thread::sleep(std::time::Duration::from_millis(1));
-            server.update(t);
+            udp_tick(&mut t, client, server, pause);
         };
-        for _ in 0..200 {
-            tick(&mut client, &mut server);
-            if client.state() == ConnectionState::Connected {
-                break;
-            }
-        }
-        assert_eq!(client.state(), ConnectionState::Connected);
         let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let request = request_of(&token);
+        let request = handmade::connection_request(&token, token.version(), token.protocol_id());
         let before = server.ignored_requests();
         attacker.send_to(&request, server.local_address()).unwrap();
         tick(&mut client, &mut server);
@@ -496,55 +501,35 @@ fn replayed_1_02_requests_are_refused() {
 /// long as it runs. With a timeout the slots come back after it. Only the backend makes
 /// tokens, so only its settings can do this.
 fn slots_after_silent_holders(timeout: i32) -> (usize, ConnectionState) {
-    let simulator = NetworkSimulator::new().unwrap();
-    let key = netcode::generate_key();
-    let config = ServerConfig::new(addr("[::1]:40000"), PROTOCOL_ID, key)
-        .max_clients(2)
-        .version(Version::V1_02);
-    let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
-    let mut holders = Vec::new();
-    for i in 0..2u64 {
-        let mut c =
-            NetcodeClient::with_simulator(&simulator, addr(&format!("[::1]:{}", 21000 + i)))
-                .unwrap();
-        let settings = server.token_settings().timeout_seconds(timeout);
-        c.connect(
-            &netcode::TokenGenerator::new(settings, &key)
-                .unwrap()
-                .generate(i + 1, &[0; 256])
-                .unwrap(),
-        )
-        .unwrap();
-        holders.push(c);
-    }
+    let (simulator, key, mut server) =
+        simulated_server(|config| config.max_clients(2).version(Version::V1_02));
+    let mut holders: Vec<_> = (0..2u16)
+        .map(|i| {
+            connecting_client(
+                &simulator,
+                &server,
+                &key,
+                timeout,
+                21000 + i,
+                u64::from(i) + 1,
+            )
+        })
+        .collect();
     let mut n = 0u32;
     for _ in 0..100 {
-        n += 1;
-        let t = f64::from(n) * TICK;
-        simulator.update(t);
-        for c in &mut holders {
-            c.update(t);
-        }
-        server.update(t);
+        step(&simulator, &mut holders, &mut server, &mut n);
     }
     assert_eq!(server.num_connected_clients(), 2);
     // The holders go silent (never updated again); ten minutes pass.
     for _ in 0..60_000 {
-        n += 1;
-        let t = f64::from(n) * TICK;
-        simulator.update(t);
-        server.update(t);
+        step(&simulator, [], &mut server, &mut n);
         while server.next_event().is_some() {}
     }
     let mut late = NetcodeClient::with_simulator(&simulator, addr("[::1]:22000")).unwrap();
     late.connect(&server.generate_token(99, &[0; 256]).unwrap())
         .unwrap();
     for _ in 0..100 {
-        n += 1;
-        let t = f64::from(n) * TICK;
-        simulator.update(t);
-        late.update(t);
-        server.update(t);
+        step(&simulator, [&mut late], &mut server, &mut n);
     }
     drop(holders);
     (server.num_connected_clients(), late.state())
@@ -628,10 +613,7 @@ fn fails_over(timeout: i32) -> ConnectionState {
 }
 
 fn fails_over_on(timeout: i32, version: Version) -> ConnectionState {
-    let simulator = NetworkSimulator::new().unwrap();
-    let key = netcode::generate_key();
-    let config = ServerConfig::new(addr("[::1]:40000"), PROTOCOL_ID, key).version(version);
-    let mut server = NetcodeServer::with_simulator(&simulator, config).unwrap();
+    let (simulator, key, mut server) = simulated_server(|config| config.version(version));
     let servers =
         netcode::ServerAddresses::new([addr("[::1]:40001"), addr("[::1]:40000")]).unwrap();
     let settings = netcode::TokenSettings::new(PROTOCOL_ID, servers)
@@ -643,11 +625,10 @@ fn fails_over_on(timeout: i32, version: Version) -> ConnectionState {
         .unwrap();
     let mut client = NetcodeClient::with_simulator(&simulator, addr("[::1]:50000")).unwrap();
     client.connect(&token).unwrap();
-    for n in 1..2000u32 {
-        let t = f64::from(n) * TICK;
-        simulator.update(t);
-        client.update(t);
-        server.update(t);
+    // Ticks 1 to 1999.
+    let mut n = 0;
+    for _ in 1..2000u32 {
+        step(&simulator, [&mut client], &mut server, &mut n);
     }
     client.state()
 }

@@ -2,6 +2,7 @@
 //! crate. SECURITY.md records each answer.
 
 mod common;
+mod handmade;
 
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -72,19 +73,8 @@ fn no_amplification() {
             .set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
 
-        // A valid request, written by hand as STANDARD.md lays it out: the version info,
-        // protocol id, expiry and nonce (1.00: its 8-byte sequence), then the private part.
-        let nonce = match version {
-            netcode::Version::V1_00 => &token.nonce()[..8],
-            netcode::Version::V1_02 => &token.nonce()[..],
-        };
-        let private = 13 + 3 * 8 + nonce.len();
-        let mut request = vec![0u8];
-        request.extend_from_slice(version.version_info());
-        request.extend_from_slice(&PROTOCOL_ID.to_le_bytes());
-        request.extend_from_slice(&token.expire_timestamp().to_le_bytes());
-        request.extend_from_slice(nonce);
-        request.extend_from_slice(&token.as_bytes()[private..private + 1024]);
+        // A valid request, written by hand as STANDARD.md lays it out, for `version`.
+        let request = handmade::connection_request(&token, version, PROTOCOL_ID);
         let mut invalid = request.clone();
         invalid[100] ^= 1;
 

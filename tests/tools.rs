@@ -9,7 +9,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -76,6 +76,19 @@ fn example(name: &str) -> Command {
     command
 }
 
+/// Starts the example `name` with `args`, its stdout piped (and returned), its stderr inherited;
+/// `what` names it in the panic if it does not start.
+fn spawn(name: &str, args: &[&str], what: &str) -> (Child, ChildStdout) {
+    let mut child = example(name)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect(what);
+    let stdout = child.stdout.take().expect("piped stdout");
+    (child, stdout)
+}
+
 /// A loopback address whose UDP port was free a moment ago.
 fn free_address() -> SocketAddr {
     UdpSocket::bind("127.0.0.1:0")
@@ -119,13 +132,7 @@ struct Server {
 impl Server {
     /// Starts it with `args` and waits until it says it listens.
     fn start(args: &[&str]) -> Server {
-        let mut child = example("server")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the server example starts");
-        let stdout = child.stdout.take().expect("piped stdout");
+        let (child, stdout) = spawn("server", args, "the server example starts");
         let (sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -161,6 +168,13 @@ impl Server {
                 Err(_) => return false,
             }
         }
+    }
+
+    /// Requires that it printed a line containing `needle` (before, or within `timeout`);
+    /// the panic shows every line it printed.
+    #[track_caller]
+    fn expect_line(&mut self, needle: &str, timeout: Duration) {
+        assert!(self.wait_for(needle, timeout), "{:?}", self.seen);
     }
 
     /// Waits for it to exit by itself (after its `--seconds`); its exit status.
@@ -208,6 +222,22 @@ impl ClientRun {
         self.stdout.lines().last().unwrap_or("")
     }
 
+    /// Requires that the run succeeded, having connected to `address` on `protocol` (as the
+    /// summary names it: `NETCODE 1.02`) and ended `how`; returns the summary.
+    #[track_caller]
+    fn expect_ok(&self, address: SocketAddr, protocol: impl std::fmt::Display, how: &str) -> &str {
+        assert!(self.status.success(), "{}", self.stdout);
+        let summary = self.summary();
+        assert!(
+            summary.starts_with(&format!(
+                "client: OK: connected to {address} ({protocol}), "
+            )),
+            "{summary}"
+        );
+        assert!(summary.ends_with(how), "{summary}");
+        summary
+    }
+
     /// The (echoed, sent) counts of a summary.
     fn counts(&self) -> (u64, u64) {
         let summary = self.summary();
@@ -224,13 +254,7 @@ impl ClientRun {
 
 fn run_client(args: &[&str]) -> ClientRun {
     let start = Instant::now();
-    let mut child = example("client")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the client example starts");
-    let mut stdout = child.stdout.take().expect("piped stdout");
+    let (mut child, mut stdout) = spawn("client", args, "the client example starts");
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = stdout.read_to_string(&mut text);
@@ -263,7 +287,11 @@ fn token_file(server: SocketAddr, version: Version, protocol_id: u64, key: &[u8;
 
 /// A server tool with its own key and protocol id on `version`, and a client tool with a token
 /// file for it: they connect, exchange payloads for 2 s, and the client disconnects.
+/// (Nothing where the tools are skipped: `ready`.)
 fn token_file_round_trip(version: Version, protocol: &str) {
+    if !ready() {
+        return;
+    }
     let key = netcode::generate_key();
     let key_file = TempFile::new("key", &key);
     let address = free_address();
@@ -285,31 +313,17 @@ fn token_file_round_trip(version: Version, protocol: &str) {
     let token = token_file(address, version, PROTOCOL_ID, &key);
     let run = run_client(&["--token-file", token.arg(), "--seconds", "2"]);
 
-    assert!(run.status.success(), "{}", run.stdout);
-    let summary = run.summary();
-    assert!(
-        summary.starts_with(&format!("client: OK: connected to {address} ({version}), ")),
-        "{summary}"
-    );
-    assert!(summary.ends_with("disconnected by the client"), "{summary}");
+    let summary = run.expect_ok(address, version, "disconnected by the client");
     let (echoed, sent) = run.counts();
     // A payload every 10 ms for about 2 s, all back over loopback.
     assert!(echoed > 20, "{summary}");
     assert_eq!(echoed, sent, "{summary}");
     assert!(run.elapsed < Duration::from_secs(6), "{:?}", run.elapsed);
 
-    assert!(
-        server.wait_for("connected from 127.0.0.1", Duration::from_secs(1)),
-        "{:?}",
-        server.seen
-    );
-    assert!(
-        server.wait_for(
-            "0x7001 left: the other side disconnected",
-            Duration::from_secs(2)
-        ),
-        "{:?}",
-        server.seen
+    server.expect_line("connected from 127.0.0.1", Duration::from_secs(1));
+    server.expect_line(
+        "0x7001 left: the other side disconnected",
+        Duration::from_secs(2),
     );
     assert!(
         !server.seen.iter().any(|line| line.contains("refused")),
@@ -320,23 +334,21 @@ fn token_file_round_trip(version: Version, protocol: &str) {
 
 #[test]
 fn token_file_on_1_02() {
-    if !ready() {
-        return;
-    }
     token_file_round_trip(Version::V1_02, "1.02");
 }
 
 #[test]
 fn token_file_on_1_00() {
-    if !ready() {
-        return;
-    }
     token_file_round_trip(Version::V1_00, "1.00");
 }
 
 /// A token of the other version than the server's: the server ignores the requests (and counts
 /// why), the client never connects and says so.
+/// (Nothing where the tools are skipped: `ready`.)
 fn wrong_version(server_protocol: &str, token_version: Version) {
+    if !ready() {
+        return;
+    }
     let key = netcode::generate_key();
     let key_file = TempFile::new("key", &key);
     let address = free_address();
@@ -370,11 +382,7 @@ fn wrong_version(server_protocol: &str, token_version: Version) {
     );
     // The token's 2-second timeout, not the 8 seconds of --seconds.
     assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
-    assert!(
-        server.wait_for("refused so far: wrong_version", Duration::from_secs(2)),
-        "{:?}",
-        server.seen
-    );
+    server.expect_line("refused so far: wrong_version", Duration::from_secs(2));
     assert!(!server
         .seen
         .iter()
@@ -383,17 +391,11 @@ fn wrong_version(server_protocol: &str, token_version: Version) {
 
 #[test]
 fn token_of_1_00_against_a_1_02_server() {
-    if !ready() {
-        return;
-    }
     wrong_version("1.02", Version::V1_00);
 }
 
 #[test]
 fn token_of_1_02_against_a_1_00_server() {
-    if !ready() {
-        return;
-    }
     wrong_version("1.00", Version::V1_02);
 }
 
@@ -432,13 +434,9 @@ fn token_of_another_key() {
         "{}",
         run.summary()
     );
-    assert!(
-        server.wait_for(
-            "refused so far: token_not_decrypted",
-            Duration::from_secs(2)
-        ),
-        "{:?}",
-        server.seen
+    server.expect_line(
+        "refused so far: token_not_decrypted",
+        Duration::from_secs(2),
     );
 }
 
@@ -458,22 +456,10 @@ fn demo_mode() {
     );
     let run = run_client(&[&bind, "--seconds", "2"]);
 
-    assert!(run.status.success(), "{}", run.stdout);
-    let summary = run.summary();
-    assert!(
-        summary.starts_with(&format!(
-            "client: OK: connected to {address} (NETCODE 1.02), "
-        )),
-        "{summary}"
-    );
-    assert!(summary.ends_with("disconnected by the client"), "{summary}");
+    let summary = run.expect_ok(address, "NETCODE 1.02", "disconnected by the client");
     let (echoed, sent) = run.counts();
     assert!(echoed > 20 && echoed == sent, "{summary}");
-    assert!(
-        server.wait_for("left: the other side disconnected", Duration::from_secs(2)),
-        "{:?}",
-        server.seen
-    );
+    server.expect_line("left: the other side disconnected", Duration::from_secs(2));
 }
 
 /// Demo mode on 1.00, with the server stopping first: it disconnects the client, which counts
@@ -488,15 +474,7 @@ fn demo_mode_on_1_00_until_the_server_stops() {
     let mut server = Server::start(&["--bind", &bind, "--protocol", "1.00", "--seconds", "2"]);
     let run = run_client(&[&bind, "--protocol", "1.00"]);
 
-    assert!(run.status.success(), "{}", run.stdout);
-    let summary = run.summary();
-    assert!(
-        summary.starts_with(&format!(
-            "client: OK: connected to {address} (NETCODE 1.00), "
-        )),
-        "{summary}"
-    );
-    assert!(summary.ends_with("disconnected by the server"), "{summary}");
+    let summary = run.expect_ok(address, "NETCODE 1.00", "disconnected by the server");
     assert!(
         run.stdout
             .contains("connected -> disconnected (the other side disconnected)"),

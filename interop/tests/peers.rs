@@ -104,6 +104,59 @@ impl Clock {
             std::thread::sleep(Duration::from_millis(4));
         }
     }
+
+    /// Updates `client`, then `server`, every few milliseconds until `done(client, server, now)`
+    /// holds (then true) or `seconds` pass (then false), as `run` does.
+    fn drive<C: Update + ?Sized, S: Update + ?Sized>(
+        &self,
+        seconds: f64,
+        client: &mut C,
+        server: &mut S,
+        mut done: impl FnMut(&mut C, &mut S, f64) -> bool,
+    ) -> bool {
+        self.run(seconds, |now| {
+            client.update(now);
+            server.update(now);
+            done(client, server, now)
+        })
+    }
+}
+
+/// A client or a server (ours or a peer's) that the tests update with the clock's time.
+trait Update {
+    fn update(&mut self, now: f64);
+}
+
+impl Update for NetcodeClient {
+    fn update(&mut self, now: f64) {
+        NetcodeClient::update(self, now);
+    }
+}
+
+/// Drives `client` and `server`, taking each time the payloads `receive` finds (those that
+/// reached the server, those that reached the client), until at least `want` of them (to the
+/// server, to the client) have arrived, then 0.3 s longer for any that should not (3 s at
+/// most); returns all it took, in order (to the server, to the client).
+fn collect_payloads<C: Update + ?Sized, S: Update + ?Sized>(
+    clock: &Clock,
+    client: &mut C,
+    server: &mut S,
+    want: (usize, usize),
+    mut receive: impl FnMut(&mut C, &mut S) -> (Vec<Vec<u8>>, Vec<Vec<u8>>),
+) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
+    // Until what should arrive has, then a little longer for what should not.
+    let mut settle = None;
+    clock.drive(3.0, client, server, |client, server, now| {
+        let (at_server, at_client) = receive(client, server);
+        to_server.extend(at_server);
+        to_client.extend(at_client);
+        if settle.is_none() && to_server.len() >= want.0 && to_client.len() >= want.1 {
+            settle = Some(now + 0.3);
+        }
+        settle.is_some_and(|end| now > end)
+    });
+    (to_server, to_client)
 }
 
 fn unix_now() -> Duration {
@@ -159,8 +212,7 @@ enum Peer {
     Failed(String),
 }
 
-trait PeerClient {
-    fn update(&mut self, now: f64);
+trait PeerClient: Update {
     fn state(&self) -> Peer;
     fn send(&mut self, payload: &[u8]);
     fn receive(&mut self) -> Vec<Vec<u8>>;
@@ -178,11 +230,13 @@ impl OfficialClient {
     }
 }
 
-impl PeerClient for OfficialClient {
+impl Update for OfficialClient {
     fn update(&mut self, now: f64) {
         self.0.update(now);
     }
+}
 
+impl PeerClient for OfficialClient {
     fn state(&self) -> Peer {
         use netcode_official::ClientState as S;
         match self.0.state() {
@@ -231,7 +285,7 @@ impl RenetClient {
     }
 }
 
-impl PeerClient for RenetClient {
+impl Update for RenetClient {
     fn update(&mut self, now: f64) {
         let mut buffer = [0u8; 2048];
         while let Ok((len, _)) = self.socket.recv_from(&mut buffer) {
@@ -246,7 +300,9 @@ impl PeerClient for RenetClient {
             let _ = self.socket.send_to(packet, address);
         }
     }
+}
 
+impl PeerClient for RenetClient {
     fn state(&self) -> Peer {
         use renetcode::DisconnectReason as R;
         if self.client.is_connected() {
@@ -302,13 +358,15 @@ impl RsClient {
     }
 }
 
-impl PeerClient for RsClient {
+impl Update for RsClient {
     fn update(&mut self, now: f64) {
         if let Err(error) = self.client.try_update(now) {
             self.error = Some(error.to_string());
         }
     }
+}
 
+impl PeerClient for RsClient {
     fn state(&self) -> Peer {
         use netcode_rs::ClientState as S;
         match self.client.state() {
@@ -342,6 +400,15 @@ struct OurServer {
     events: Vec<Event>,
 }
 
+impl Update for OurServer {
+    fn update(&mut self, now: f64) {
+        self.server.update(now);
+        while let Some(event) = self.server.next_event() {
+            self.events.push(event);
+        }
+    }
+}
+
 impl OurServer {
     fn new(family: Family, max_clients: usize) -> OurServer {
         let key = netcode::generate_key();
@@ -364,13 +431,6 @@ impl OurServer {
             .unwrap();
         assert_eq!(token.version(), Version::V1_02);
         token
-    }
-
-    fn update(&mut self, now: f64) {
-        self.server.update(now);
-        while let Some(event) = self.server.next_event() {
-            self.events.push(event);
-        }
     }
 
     fn connected(&self) -> Vec<Session> {
@@ -402,9 +462,7 @@ impl OurServer {
 /// session.
 fn connect_to_ours(clock: &Clock, server: &mut OurServer, client: &mut dyn PeerClient) -> Session {
     let before = server.connected().len();
-    let connected = clock.run(5.0, |now| {
-        client.update(now);
-        server.update(now);
+    let connected = clock.drive(5.0, client, server, |client, server, _| {
         client.state() == Peer::Connected && server.connected().len() > before
     });
     assert!(
@@ -434,42 +492,28 @@ fn peer_client_session<C: PeerClient>(
         server.server.send(session, &pattern(len, 2)).unwrap();
     }
     let (want_server, want_client) = (expected(1, MAX_PAYLOAD), expected(2, peer_max_received));
-    let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
-    // Until what should arrive has, then a little longer for what should not.
-    let mut settle = None;
-    clock.run(3.0, |now| {
-        client.update(now);
-        server.update(now);
-        to_server.extend(server.received(session));
-        to_client.extend(client.receive());
-        if settle.is_none()
-            && to_server.len() >= want_server.len()
-            && to_client.len() >= want_client.len()
-        {
-            settle = Some(now + 0.3);
-        }
-        settle.is_some_and(|end| now > end)
-    });
+    let want = (want_server.len(), want_client.len());
+    let (to_server, to_client) =
+        collect_payloads(&clock, &mut client, &mut server, want, |client, server| {
+            (server.received(session), client.receive())
+        });
     assert_eq!(to_server, want_server, "payloads to our server");
     assert_eq!(to_client, want_client, "payloads to the peer's client");
 
     // Keep-alives alone hold the session past the timeout.
-    clock.run(HOLD, |now| {
-        client.update(now);
-        server.update(now);
-        false
-    });
+    clock.drive(HOLD, &mut client, &mut server, |_, _, _| false);
     assert_eq!(client.state(), Peer::Connected);
     assert!(server.disconnected().is_empty());
     assert_eq!(server.server.num_connected_clients(), 1);
 
     // The client disconnects; the server sees its disconnect packets.
     client.disconnect();
-    let seen = clock.run(DISCONNECT_WITHIN, |now| {
-        client.update(now);
-        server.update(now);
-        !server.disconnected().is_empty()
-    });
+    let seen = clock.drive(
+        DISCONNECT_WITHIN,
+        &mut client,
+        &mut server,
+        |_, server, _| !server.disconnected().is_empty(),
+    );
     assert!(seen, "our server did not see the client leave");
     assert_eq!(
         server.disconnected(),
@@ -481,11 +525,12 @@ fn peer_client_session<C: PeerClient>(
     let mut second = make(&server.token(2), 2, clock.now());
     let session = connect_to_ours(&clock, &mut server, &mut second);
     server.server.disconnect(session).unwrap();
-    let left = clock.run(DISCONNECT_WITHIN, |now| {
-        second.update(now);
-        server.update(now);
-        second.state() != Peer::Connected
-    });
+    let left = clock.drive(
+        DISCONNECT_WITHIN,
+        &mut second,
+        &mut server,
+        |second, _, _| second.state() != Peer::Connected,
+    );
     assert!(
         left,
         "the peer's client did not see our server disconnect it"
@@ -520,11 +565,12 @@ fn peer_client_misses_ipv6<C: PeerClient>(make: impl Fn(&Token, u64, f64) -> C) 
     let clock = Clock::start();
     let mut server = OurServer::new(Family::V6, 4);
     let mut client = make(&server.token(1), 1, clock.now());
-    clock.run(f64::from(TIMEOUT) + 1.5, |now| {
-        client.update(now);
-        server.update(now);
-        false
-    });
+    clock.drive(
+        f64::from(TIMEOUT) + 1.5,
+        &mut client,
+        &mut server,
+        |_, _, _| false,
+    );
     assert!(
         matches!(client.state(), Peer::Failed(_)),
         "{:?}",
@@ -542,13 +588,12 @@ fn peer_client_misses_ipv6<C: PeerClient>(make: impl Fn(&Token, u64, f64) -> C) 
 // ---------------------------------------------------------------------------------------------
 // The peers' servers with our client
 
-trait PeerServer {
+trait PeerServer: Update {
     type Slot: Copy + std::fmt::Debug + PartialEq;
     fn address(&self) -> SocketAddr;
     /// A token from the peer's backend, for this server, with the tests' timeout, as the 2048
     /// bytes a standard client takes (`Token::from_bytes`).
     fn token(&mut self, client_id: u64) -> Token;
-    fn update(&mut self, now: f64);
     /// The clients connected now.
     fn connected(&self) -> Vec<Self::Slot>;
     fn send(&mut self, slot: Self::Slot, payload: &[u8]);
@@ -578,6 +623,23 @@ impl OfficialServer {
     }
 }
 
+impl Update for OfficialServer {
+    fn update(&mut self, now: f64) {
+        use netcode_official::{DisconnectReason as R, ServerEvent};
+        self.server.update(now);
+        while let Some(event) = self.server.next_event() {
+            if let ServerEvent::ClientDisconnected {
+                client_index,
+                reason,
+            } = event
+            {
+                self.left
+                    .push((client_index, Some(reason == R::ClientDisconnect)));
+            }
+        }
+    }
+}
+
 impl PeerServer for OfficialServer {
     type Slot = usize;
 
@@ -599,21 +661,6 @@ impl PeerServer for OfficialServer {
         )
         .unwrap();
         Token::from_bytes(&bytes).unwrap()
-    }
-
-    fn update(&mut self, now: f64) {
-        use netcode_official::{DisconnectReason as R, ServerEvent};
-        self.server.update(now);
-        while let Some(event) = self.server.next_event() {
-            if let ServerEvent::ClientDisconnected {
-                client_index,
-                reason,
-            } = event
-            {
-                self.left
-                    .push((client_index, Some(reason == R::ClientDisconnect)));
-            }
-        }
     }
 
     fn connected(&self) -> Vec<usize> {
@@ -679,28 +726,7 @@ impl RenetServer {
     }
 }
 
-impl PeerServer for RenetServer {
-    type Slot = u64;
-
-    fn address(&self) -> SocketAddr {
-        self.socket.local_addr().unwrap()
-    }
-
-    fn token(&mut self, client_id: u64) -> Token {
-        let token = renetcode::ConnectToken::generate(
-            self.server.current_time(),
-            PROTOCOL_ID,
-            30,
-            client_id,
-            TIMEOUT,
-            vec![self.address()],
-            Some(&[7; 256]),
-            &self.key,
-        )
-        .unwrap();
-        from_renetcode_token(&token)
-    }
-
+impl Update for RenetServer {
     fn update(&mut self, now: f64) {
         use renetcode::ServerResult as R;
         let delta = Duration::from_secs_f64((now - self.last).max(0.0));
@@ -748,6 +774,29 @@ impl PeerServer for RenetServer {
                 _ => {}
             }
         }
+    }
+}
+
+impl PeerServer for RenetServer {
+    type Slot = u64;
+
+    fn address(&self) -> SocketAddr {
+        self.socket.local_addr().unwrap()
+    }
+
+    fn token(&mut self, client_id: u64) -> Token {
+        let token = renetcode::ConnectToken::generate(
+            self.server.current_time(),
+            PROTOCOL_ID,
+            30,
+            client_id,
+            TIMEOUT,
+            vec![self.address()],
+            Some(&[7; 256]),
+            &self.key,
+        )
+        .unwrap();
+        from_renetcode_token(&token)
     }
 
     fn connected(&self) -> Vec<u64> {
@@ -806,6 +855,12 @@ impl RsServer {
     }
 }
 
+impl Update for RsServer {
+    fn update(&mut self, now: f64) {
+        self.server.update(now);
+    }
+}
+
 impl PeerServer for RsServer {
     type Slot = netcode_rs::ClientIndex;
 
@@ -825,10 +880,6 @@ impl PeerServer for RsServer {
             .try_into_bytes()
             .unwrap();
         Token::from_bytes(&bytes).unwrap()
-    }
-
-    fn update(&mut self, now: f64) {
-        self.server.update(now);
     }
 
     fn connected(&self) -> Vec<Self::Slot> {
@@ -882,9 +933,7 @@ fn connect_ours<S: PeerServer>(
     let mut client = NetcodeClient::new(family.any()).unwrap();
     client.connect(token).unwrap();
     let before = server.connected();
-    let connected = clock.run(5.0, |now| {
-        client.update(now);
-        server.update(now);
+    let connected = clock.drive(5.0, &mut client, server, |client, server, _| {
         client.state() == ConnectionState::Connected && server.connected().len() > before.len()
     });
     assert!(connected, "our client is {}", client.state());
@@ -912,31 +961,16 @@ fn our_client_session<S: PeerServer>(family: Family, mut server: S, peer_max_rec
         server.send(slot, &pattern(len, 4));
     }
     let (want_client, want_server) = (expected(4, MAX_PAYLOAD), expected(3, peer_max_received));
-    let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
-    let mut settle = None;
-    clock.run(3.0, |now| {
-        client.update(now);
-        server.update(now);
-        to_server.extend(server.receive(slot));
-        while let Some(payload) = client.receive() {
-            to_client.push(payload.to_vec());
-        }
-        if settle.is_none()
-            && to_server.len() >= want_server.len()
-            && to_client.len() >= want_client.len()
-        {
-            settle = Some(now + 0.3);
-        }
-        settle.is_some_and(|end| now > end)
-    });
+    let want = (want_server.len(), want_client.len());
+    let (to_server, to_client) =
+        collect_payloads(&clock, &mut client, &mut server, want, |client, server| {
+            let at_client = std::iter::from_fn(|| client.receive().map(|p| p.to_vec())).collect();
+            (server.receive(slot), at_client)
+        });
     assert_eq!(to_client, want_client, "payloads to our client");
     assert_eq!(to_server, want_server, "payloads to the peer's server");
 
-    clock.run(HOLD, |now| {
-        client.update(now);
-        server.update(now);
-        false
-    });
+    clock.drive(HOLD, &mut client, &mut server, |_, _, _| false);
     assert_eq!(client.state(), ConnectionState::Connected);
     assert!(server.disconnected().is_empty());
     assert_eq!(server.connected(), [slot]);
@@ -956,11 +990,12 @@ fn our_client_session<S: PeerServer>(family: Family, mut server: S, peer_max_rec
     let token = server.token(2);
     let (mut second, slot) = connect_ours(&clock, &mut server, family, &token);
     server.disconnect(slot);
-    let left = clock.run(DISCONNECT_WITHIN, |now| {
-        second.update(now);
-        server.update(now);
-        second.state() != ConnectionState::Connected
-    });
+    let left = clock.drive(
+        DISCONNECT_WITHIN,
+        &mut second,
+        &mut server,
+        |second, _, _| second.state() != ConnectionState::Connected,
+    );
     assert!(
         left,
         "our client did not see the peer's server disconnect it"
@@ -969,28 +1004,11 @@ fn our_client_session<S: PeerServer>(family: Family, mut server: S, peer_max_rec
     server
 }
 
-/// A client that fills a slot: only updated.
-trait Filler {
-    fn tick(&mut self, now: f64);
-}
-
-impl Filler for NetcodeClient {
-    fn tick(&mut self, now: f64) {
-        self.update(now);
-    }
-}
-
-impl Filler for RsClient {
-    fn tick(&mut self, now: f64) {
-        self.update(now);
-    }
-}
-
 /// A peer's server whose slots are all taken by the clients `fill` connects denies our client.
 fn our_client_denied<S: PeerServer>(
     family: Family,
     mut server: S,
-    fill: impl FnOnce(&Clock, &mut S) -> Vec<Box<dyn Filler>>,
+    fill: impl FnOnce(&Clock, &mut S) -> Vec<Box<dyn Update>>,
 ) {
     let clock = Clock::start();
     let mut fillers = fill(&clock, &mut server);
@@ -1000,7 +1018,7 @@ fn our_client_denied<S: PeerServer>(
     let mut client = NetcodeClient::new(family.any()).unwrap();
     client.connect(&token).unwrap();
     let stopped = clock.run(3.0, |now| {
-        fillers.iter_mut().for_each(|f| f.tick(now));
+        fillers.iter_mut().for_each(|f| f.update(now));
         client.update(now);
         server.update(now);
         !client.state().is_connecting()
@@ -1015,7 +1033,7 @@ fn fill_with_ours<S: PeerServer>(
     clock: &Clock,
     server: &mut S,
     family: Family,
-) -> Vec<Box<dyn Filler>> {
+) -> Vec<Box<dyn Update>> {
     let token = server.token(1);
     let (client, _) = connect_ours(clock, server, family, &token);
     vec![Box::new(client)]
@@ -1034,11 +1052,12 @@ fn our_client_misses_ipv6<S: PeerServer>(mut server: S) {
     assert_eq!(token.servers().as_slice(), &[misread_loopback_v6(port)]);
     let mut client = NetcodeClient::new(Family::V6.any()).unwrap();
     client.connect(&token).unwrap();
-    let stopped = clock.run(f64::from(TIMEOUT) + 2.0, |now| {
-        client.update(now);
-        server.update(now);
-        !client.state().is_connecting()
-    });
+    let stopped = clock.drive(
+        f64::from(TIMEOUT) + 2.0,
+        &mut client,
+        &mut server,
+        |c, _, _| !c.state().is_connecting(),
+    );
     assert!(stopped, "our client is still {}", client.state());
     assert_eq!(client.state(), ConnectionState::ConnectionRequestTimedOut);
     assert!(server.connected().is_empty());
@@ -1226,7 +1245,7 @@ fn our_client_denied_by_full_netcode_rs_server_ipv4() {
         assert!(full, "{} of 256 connected", server.connected().len());
         clients
             .into_iter()
-            .map(|c| Box::new(c) as Box<dyn Filler>)
+            .map(|c| Box::new(c) as Box<dyn Update>)
             .collect()
     });
 }
@@ -1547,9 +1566,7 @@ fn netcode_rs_drops_datagrams_above_1200_bytes() {
     let mut server = RsServer::new(Family::V4);
     let token = server.token(1);
     let mut client = RsClient::new(Family::V4, token.as_bytes(), clock.now());
-    let connected = clock.run(5.0, |now| {
-        client.update(now);
-        server.update(now);
+    let connected = clock.drive(5.0, &mut client, &mut server, |client, server, _| {
         client.state() == Peer::Connected && server.connected().len() == 1
     });
     assert!(connected, "netcode-rs did not connect to itself");
@@ -1560,9 +1577,7 @@ fn netcode_rs_drops_datagrams_above_1200_bytes() {
         server.send(slot, &pattern(len, 6));
     }
     let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
-    clock.run(1.0, |now| {
-        client.update(now);
-        server.update(now);
+    clock.drive(1.0, &mut client, &mut server, |client, server, _| {
         to_server.extend(server.receive(slot));
         to_client.extend(client.receive());
         false

@@ -1,6 +1,7 @@
 //! Connection requests, responses and other packets built by hand (a client of this crate would
 //! refuse to send most of them), sent from real UDP sockets on loopback to a real server of
-//! either API: `Rig`. Shared by tests/admission.rs, tests/history.rs and tests/wipe.rs.
+//! either API: `Rig`. Shared by tests/admission.rs, tests/history.rs, tests/wipe.rs, and (for
+//! `connection_request`) tests/hostile_1_02.rs and tests/security.rs.
 #![allow(dead_code)]
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -155,6 +156,34 @@ impl Token {
         };
         (read == 1).then_some(packet)
     }
+}
+
+/// The connection request a client sends for `token` (this crate's token, of either version),
+/// written by hand as STANDARD.md lays it out: the prefix byte 0, `version`'s version info,
+/// `protocol_id`, the token's expiry and nonce, then the token's 1024-byte private part.
+/// `version` sets the layout: on 1.00 the nonce is its 8-byte sequence (1062 bytes in all), on
+/// 1.02 all 24 bytes (1078). For the request the token's own client would send, pass
+/// `token.version()` and `token.protocol_id()`; a test that names the version and protocol id
+/// it expects passes those instead, so that a token of another version or protocol id makes an
+/// invalid request.
+pub fn connection_request(
+    token: &netcode::Token,
+    version: netcode::Version,
+    protocol_id: u64,
+) -> Vec<u8> {
+    let nonce = match version {
+        netcode::Version::V1_00 => &token.nonce()[..8],
+        netcode::Version::V1_02 => &token.nonce()[..],
+    };
+    // The private part follows the version info, three 64-bit fields and the nonce.
+    let private = 13 + 3 * 8 + nonce.len();
+    let mut request = vec![0u8];
+    request.extend_from_slice(version.version_info());
+    request.extend_from_slice(&protocol_id.to_le_bytes());
+    request.extend_from_slice(&token.expire_timestamp().to_le_bytes());
+    request.extend_from_slice(nonce);
+    request.extend_from_slice(&token.as_bytes()[private..private + 1024]);
+    request
 }
 
 /// Writes `packet` as a client does, with sequence number `sequence` and `key`.
