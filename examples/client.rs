@@ -13,6 +13,11 @@
 //! - `--token-file FILE`: connect with this connect token instead, the 2048 bytes a backend or
 //!   any implementation writes, of either version (it names the servers and the version, so it
 //!   goes without SERVER_ADDRESS and `--protocol`).
+//! - `--backend URL`: fetch the tokens from the backend at URL (backend/, `http://HOST:PORT`)
+//!   with the player's session from `NETCODE_SESSION` (what the game's login hands out); when
+//!   a connection fails in a way a new token may mend (no server answered, denied because
+//!   full, the token expired, the server went silent), fetch a new one, up to 5 in a row
+//!   without connecting. A 429 or 503 is waited out within `--seconds`; a 401 ends the run.
 //! - `--seconds N`: send payloads for N seconds once connected, then wait up to a second for
 //!   the last echoes and disconnect; N counts from the start, so a client still connecting
 //!   after N seconds gives up. Without it the client runs until the server disconnects it,

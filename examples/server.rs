@@ -13,8 +13,14 @@
 //! - `--protocol-id HEX`: the protocol id, in hex, `0x` optional (default the demo's,
 //!   0x1122334455667788).
 //! - `--key-file FILE`: the private key, a file of exactly 32 raw bytes (default the demo key).
+//! - `--max-clients N`: the number of slots, 1 to 256 (default 256).
 //! - `--seconds N`: stop after N seconds, disconnecting every client (default: run until
 //!   Ctrl-C).
+//! - `--backend URL`: join the fleet of the backend at URL (backend/, `http://HOST:PORT`):
+//!   report the public address, free slots, protocol and protocol id every second, with the
+//!   fleet's secret from `NETCODE_FLEET_SECRET`; the last report, when the server stops, has
+//!   no free slot. It prints whether the backend accepts the reports, and why not (400: an
+//!   address players cannot dial; 409: another protocol or protocol id than its tokens').
 //! - `--help`: print the usage.
 //!
 //! It echoes every payload to its sender, prints who joins and leaves (and why), and, at most

@@ -32,6 +32,9 @@ fi
 # Doctests are left to the normal run: rustdoc does not take RUSTFLAGS, so they would link
 # the instrumented C without the ASan runtime. So are the tests of the example tools
 # (tests/tools.rs), which build the examples with cargo: not for this target and flags.
+# So is the backend (backend/): pure Rust over the crate, whose own tests run here, and its
+# end-to-end tests build and run the examples as processes, as tests/tools.rs does.
 export NETCODE_TOOL_TESTS=skip
-cargo test --workspace --lib --bins --tests --no-fail-fast --features netcode/system-libsodium --target "$target" "$@"
+cargo test --workspace --exclude netcode-backend --lib --bins --tests --no-fail-fast \
+  --features netcode/system-libsodium --target "$target" "$@"
 echo "sanitize: the test suite passed under ASan, LSan and UBSan"

@@ -622,3 +622,29 @@ fn two_instances_share_limits_and_fleet_through_redis() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.text().unwrap().contains("store_unavailable"));
 }
+
+/// The settings' `Debug` (what a careless log line would print) shows no secret: not the
+/// private key, the fleet secret, the session secret or the Redis URL (which may hold a
+/// password).
+#[test]
+fn settings_print_no_secret() {
+    let key = support::key_file();
+    let session = "a session secret that is long enough";
+    let redis = "redis://:hunter2-password@127.0.0.1:6379/";
+    let config = support::config(
+        &key,
+        &[
+            ("NETCODE_BACKEND_SESSION_SECRET", session),
+            ("NETCODE_BACKEND_REDIS_URL", redis),
+        ],
+    );
+    let printed = format!("{config:?}");
+    let key_bytes = std::fs::read(&key.0).unwrap();
+    for secret in [support::FLEET_SECRET, session, redis, "hunter2"] {
+        assert!(!printed.contains(secret), "{secret:?} in {printed}");
+    }
+    let as_array: [u8; 32] = key_bytes.as_slice().try_into().unwrap();
+    assert!(!printed.contains(&format!("{as_array:?}")), "{printed}");
+    assert!(printed.contains("<redacted>"));
+    assert_eq!(config.private_key.expose()[..], key_bytes[..]);
+}
