@@ -293,6 +293,52 @@ fn a_flood_beyond_the_history_does_not_reopen_a_used_token() {
     assert_eq!(after.total() - before.total(), 2, "{after:?}");
 }
 
+/// The history's scans stop above its highest entry in use (the shim's `tokens_in_use`), and
+/// that bound falls as entries at the top expire: a used token below entries that expired is
+/// still found. Token A is used (entry 0), ten 2-second tokens take entries 1 to 10 and
+/// expire; a new token's request wipes them and takes entry 1; A is refused still, and a third
+/// token (a scan that starts from the lowered bound) is answered.
+#[test]
+fn entries_that_expired_above_a_used_token_do_not_hide_it() {
+    let mut rig = Rig::with_config(4, |config| config.max_token_lifetime(None));
+    let used = rig.token(1);
+    let client = socket();
+    rig.connect_and_leave(&client, &used);
+    drain(&client);
+    let short_lived: Vec<Token> = (0..10)
+        .map(|i| {
+            let token = Token::new(
+                &rig.key,
+                100 + i,
+                &[rig.address()],
+                handmade::PROTOCOL_ID,
+                now() + 2,
+            );
+            rig.challenge(&socket(), &token);
+            token
+        })
+        .collect();
+    wait_past(short_lived[9].expire);
+
+    let fresh = rig.token(2);
+    rig.challenge(&socket(), &fresh);
+    let before = rig.counts();
+    refused(
+        &mut rig,
+        &client,
+        &used,
+        "disconnected cleanly, then ten tokens expired above it",
+    );
+    refused(&mut rig, &socket(), &used, "the same, from another address");
+    assert_counted!(before, rig.counts(), token_already_used, 2);
+    let answered = rig.token(3);
+    rig.challenge(&socket(), &answered);
+    // An expired short-lived token stays refused (as expired, before the history).
+    let before = rig.counts();
+    rig.ignored(&socket(), &short_lived[0].request());
+    assert_counted!(before, rig.counts(), token_expired, 1);
+}
+
 fn wall_clock() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
