@@ -14,6 +14,11 @@
 //!   0x1122334455667788).
 //! - `--key-file FILE`: the private key, a file of exactly 32 raw bytes (default the demo key).
 //! - `--max-clients N`: the number of slots, 1 to 256 (default 256).
+//! - `--max-token-lifetime N|none`: the restart rule's longest token lifetime (default 30,
+//!   the tokens' usual lifetime; see `ServerConfig::max_token_lifetime`). Set it to the
+//!   backend's token lifetime: a server refuses shorter-lived tokens for its first `max - N`
+//!   seconds (counted as token_before_start), and longer-lived ones always
+//!   (token_lifetime_too_long).
 //! - `--seconds N`: stop after N seconds, disconnecting every client (default: run until
 //!   Ctrl-C).
 //! - `--backend URL`: join the fleet of the backend at URL (backend/, `http://HOST:PORT`):
@@ -46,14 +51,14 @@ use netcode::{IgnoredRequests, NetcodeServer, ServerConfig, Version, NETCODE_MAX
 
 const USAGE: &str = "\
 usage: server [BIND_ADDRESS] [--bind ADDR] [--public-address ADDR] [--protocol 1.00|1.02]
-              [--protocol-id HEX] [--key-file FILE] [--max-clients N] [--seconds N]
-              [--backend URL]
+              [--protocol-id HEX] [--key-file FILE] [--max-clients N]
+              [--max-token-lifetime N|none] [--seconds N] [--backend URL]
 
 An echo server. Defaults: --bind 127.0.0.1:40000, the public address is the bound one,
 --protocol 1.02, the demo protocol id (0x1122334455667788) and demo key of examples/client.rs,
-256 slots, and it runs until Ctrl-C. --key-file FILE: 32 raw bytes. --seconds N: stop after N
-seconds. --backend URL: report to the backend at URL (http://HOST:PORT) every second, with the
-secret in NETCODE_FLEET_SECRET.
+256 slots, tokens of up to 30 s (--max-token-lifetime: match the backend's), and it runs until
+Ctrl-C. --key-file FILE: 32 raw bytes. --seconds N: stop after N seconds. --backend URL: report
+to the backend at URL (http://HOST:PORT) every second, with the secret in NETCODE_FLEET_SECRET.
 ";
 
 struct Options {
@@ -63,6 +68,7 @@ struct Options {
     protocol_id: u64,
     key: [u8; 32],
     max_clients: usize,
+    max_token_lifetime: Option<u32>,
     seconds: Option<f64>,
     backend: Option<http::Url>,
 }
@@ -99,6 +105,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         protocol_id: DEMO_PROTOCOL_ID,
         key: DEMO_KEY,
         max_clients: NETCODE_MAX_CLIENTS,
+        max_token_lifetime: Some(30),
         seconds: None,
         backend: None,
     };
@@ -110,6 +117,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         "--protocol-id",
         "--key-file",
         "--max-clients",
+        "--max-token-lifetime",
         "--seconds",
         "--backend",
     ];
@@ -136,6 +144,16 @@ fn parse(args: &[String]) -> Result<Options, String> {
                         format!("--max-clients: {value:?} is not 1 to {NETCODE_MAX_CLIENTS}")
                     })?
             }
+            "--max-token-lifetime" => {
+                options.max_token_lifetime = match value.as_str() {
+                    "none" => None,
+                    text => Some(text.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+                        format!(
+                        "--max-token-lifetime: {text:?} is neither a number of seconds nor none"
+                    )
+                    })?),
+                }
+            }
             "--seconds" => options.seconds = Some(common::seconds(&value, &name)?),
             "--backend" => options.backend = Some(common::backend(&value)?),
             other => return Err(format!("unknown option {other}")),
@@ -155,7 +173,9 @@ fn run(options: &Options) -> Result<(), String> {
     if let Some(public) = options.public_address {
         config = config.public_address(public);
     }
-    config = config.max_clients(options.max_clients);
+    config = config
+        .max_clients(options.max_clients)
+        .max_token_lifetime(options.max_token_lifetime);
     let mut server = NetcodeServer::new(config).map_err(|e| e.to_string())?;
     let connected = Arc::new(AtomicU64::new(0));
     let counter = connected.clone();
@@ -181,7 +201,11 @@ fn run(options: &Options) -> Result<(), String> {
     );
 
     let reporter = match &options.backend {
-        Some(url) => Some(Reporter::start(url.clone(), &server)?),
+        Some(url) => Some(Reporter::start(
+            url.clone(),
+            &server,
+            options.max_token_lifetime,
+        )?),
         None => None,
     };
 
@@ -251,7 +275,11 @@ struct Reporter {
 }
 
 impl Reporter {
-    fn start(url: http::Url, server: &NetcodeServer) -> Result<Reporter, String> {
+    fn start(
+        url: http::Url,
+        server: &NetcodeServer,
+        max_token_lifetime: Option<u32>,
+    ) -> Result<Reporter, String> {
         let secret = std::env::var("NETCODE_FLEET_SECRET").map_err(|_| {
             "--backend needs the fleet's secret in NETCODE_FLEET_SECRET (the backend's too)"
                 .to_string()
@@ -266,10 +294,12 @@ impl Reporter {
                 server.protocol_id(),
             );
             let protocol = version.to_string().replace("NETCODE ", "");
+            let lifetime = max_token_lifetime.map_or("null".to_string(), |s| s.to_string());
             move |free: u32| {
                 format!(
                     "{{\"address\":\"{address}\",\"free_slots\":{free},\"max_slots\":{max},\
-                     \"protocol\":\"{protocol}\",\"protocol_id\":\"{id:#x}\"}}"
+                     \"protocol\":\"{protocol}\",\"protocol_id\":\"{id:#x}\",\
+                     \"max_token_lifetime\":{lifetime}}}"
                 )
             }
         };

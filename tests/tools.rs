@@ -545,6 +545,27 @@ fn bad_arguments() {
         ("server", &["--seconds"], "--seconds needs a value"),
         ("server", &["--seconds", "-1"], "not a number of seconds"),
         ("server", &["--frobnicate"], "unknown option --frobnicate"),
+        (
+            "server",
+            &["--max-token-lifetime", "soon"],
+            "neither a number of seconds nor none",
+        ),
+        ("server", &["--max-clients", "0"], "is not 1 to 256"),
+        (
+            "server",
+            &["--backend", "https://x:1"],
+            "give http://HOST:PORT",
+        ),
+        (
+            "client",
+            &["--backend", "localhost"],
+            "give http://HOST:PORT",
+        ),
+        (
+            "client",
+            &["--backend", "http://127.0.0.1:1", "--token-file", "t"],
+            "not both",
+        ),
         ("server", &["nowhere"], "not an IP address with a port"),
         (
             "server",

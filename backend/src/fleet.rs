@@ -22,6 +22,10 @@ pub struct ServerReport {
     pub protocol: String,
     /// The server's protocol id, in hex.
     pub protocol_id: String,
+    /// The longest token lifetime the server accepts (its restart rule; `None`: no rule, or
+    /// not said).
+    #[serde(default)]
+    pub max_token_lifetime: Option<u32>,
 }
 
 /// Why a report was refused: a 400 (the report is wrong) or a 409 (the server does not
@@ -35,8 +39,13 @@ pub enum Refusal {
 }
 
 impl ServerReport {
-    /// Checks the report against this backend's protocol and protocol id.
-    pub fn check(&self, version: Version, protocol_id: u64) -> Result<(), Refusal> {
+    /// Checks the report against this backend's protocol, protocol id and token lifetime.
+    pub fn check(
+        &self,
+        version: Version,
+        protocol_id: u64,
+        token_seconds: u32,
+    ) -> Result<(), Refusal> {
         if self.address.ip().is_unspecified() || self.address.port() == 0 {
             return Err(Refusal::Invalid(format!(
                 "address {} is not one players can dial: start the server with \
@@ -69,6 +78,14 @@ impl ServerReport {
                 "this backend issues {version} tokens for protocol id {protocol_id:#018x}; the \
                  server speaks {their_version} with protocol id {their_id:#018x}, so no token \
                  of ours would let a player in"
+            )));
+        }
+        if let Some(max) = self.max_token_lifetime.filter(|max| token_seconds > *max) {
+            return Err(Refusal::Mismatch(format!(
+                "this backend's tokens live {token_seconds} s, and the server refuses tokens \
+                 that live longer than {max} s (its restart rule): start it with \
+                 --max-token-lifetime {token_seconds} (ServerConfig::max_token_lifetime), or \
+                 set NETCODE_BACKEND_TOKEN_SECONDS to {max}"
             )));
         }
         Ok(())
@@ -109,6 +126,7 @@ mod tests {
             max_slots: max,
             protocol: "1.02".into(),
             protocol_id: "0x10".into(),
+            max_token_lifetime: Some(30),
         }
     }
 
@@ -137,20 +155,24 @@ mod tests {
     #[test]
     fn reports_are_checked() {
         let ok = report(40000, 1, 4);
-        assert_eq!(ok.check(Version::V1_02, 0x10), Ok(()));
+        assert_eq!(ok.check(Version::V1_02, 0x10, 30), Ok(()));
+        assert_eq!(ok.check(Version::V1_02, 0x10, 10), Ok(()));
+        assert!(
+            matches!(ok.check(Version::V1_02, 0x10, 31), Err(Refusal::Mismatch(m)) if m.contains("--max-token-lifetime 31"))
+        );
         let unspecified = ServerReport {
             address: "0.0.0.0:40000".parse().unwrap(),
             ..ok.clone()
         };
         assert!(
-            matches!(unspecified.check(Version::V1_02, 0x10), Err(Refusal::Invalid(m)) if m.contains("--public-address"))
+            matches!(unspecified.check(Version::V1_02, 0x10, 30), Err(Refusal::Invalid(m)) if m.contains("--public-address"))
         );
         assert!(matches!(
-            ok.check(Version::V1_00, 0x10),
+            ok.check(Version::V1_00, 0x10, 30),
             Err(Refusal::Mismatch(_))
         ));
         assert!(matches!(
-            ok.check(Version::V1_02, 0x11),
+            ok.check(Version::V1_02, 0x11, 30),
             Err(Refusal::Mismatch(_))
         ));
         let overfull = ServerReport {
@@ -158,7 +180,7 @@ mod tests {
             ..ok.clone()
         };
         assert!(matches!(
-            overfull.check(Version::V1_02, 0x10),
+            overfull.check(Version::V1_02, 0x10, 30),
             Err(Refusal::Invalid(_))
         ));
         let huge = ServerReport {
@@ -167,7 +189,7 @@ mod tests {
             ..ok
         };
         assert!(matches!(
-            huge.check(Version::V1_02, 0x10),
+            huge.check(Version::V1_02, 0x10, 30),
             Err(Refusal::Invalid(_))
         ));
     }

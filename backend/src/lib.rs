@@ -417,7 +417,7 @@ async fn heartbeat<A: Authenticator>(
     let body = app.body(body)?;
     let report: ServerReport = app.json(&body)?;
     report
-        .check(config.version, config.protocol_id)
+        .check(config.version, config.protocol_id, config.token_seconds)
         .map_err(|refusal| match refusal {
             Refusal::Invalid(message) => app.refuse(
                 Rejection::BadRequest,

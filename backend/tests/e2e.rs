@@ -203,6 +203,44 @@ fn a_player_moves_on_when_its_server_dies() {
     );
 }
 
+/// A player whose token expires before any server answers (its only server is gone without a
+/// word) fetches another, and connects once a live server is listed.
+#[test]
+fn a_player_fetches_a_new_token_when_its_token_expires() {
+    support::examples();
+    let key = support::key_file();
+    let config = support::config(&key, &[("NETCODE_BACKEND_TOKEN_SECONDS", "1")]);
+    let backend = Backend::start(config);
+    // A server that reported once and died: listed until the TTL (3 s) ends.
+    let dead = support::free_udp_address();
+    assert_eq!(
+        report(&backend, support::FLEET_SECRET, &report_of(dead, 64)).status(),
+        StatusCode::NO_CONTENT
+    );
+    let mut player = support::player("player", &backend.url, &support::session(3), 10.0, false);
+    assert!(
+        player.wait_for(&format!("backend: token 1, for {dead}"), WAIT),
+        "{}",
+        player.output()
+    );
+    // (A server refuses tokens shorter-lived than its max_token_lifetime for that long after
+    // it starts: the restart rule, finding 5d. This one's matches the backend's 1 s.)
+    let (mut live, _) = server("live", &key, &backend, &["--max-token-lifetime", "1"]);
+    let status = player.wait(Duration::from_secs(30));
+    let output = player.output();
+    assert!(status.success(), "{output}");
+    assert!(
+        output.contains("connect token expired") && output.contains("fetching a new token"),
+        "{output}"
+    );
+    assert!(output.contains("client: OK: connected to"), "{output}");
+    assert!(
+        live.wait_for(" connected from ", Duration::from_secs(5)),
+        "{}",
+        live.output()
+    );
+}
+
 /// 429 with Retry-After over the per-player limit; the per-address limit counts before
 /// authentication, IPv6 by /64; 401 for bad credentials; 503 with no server.
 #[test]
@@ -536,6 +574,25 @@ fn the_examples_say_why_they_are_refused() {
         old.wait_for("refused the report: 409", WAIT),
         "{}",
         old.output()
+    );
+    // Tokens (30 s) longer than the server accepts: every one would be refused.
+    let mut strict = support::server(
+        "strict",
+        support::free_udp_address(),
+        &key,
+        &backend.url,
+        &["--max-token-lifetime", "10"],
+        false,
+    );
+    assert!(
+        strict.wait_for("refused the report: 409", WAIT),
+        "{}",
+        strict.output()
+    );
+    assert!(
+        strict.output().contains("--max-token-lifetime 30"),
+        "{}",
+        strict.output()
     );
 
     let mut player = support::player("player", &backend.url, "not a session", 5.0, false);
