@@ -100,16 +100,69 @@ pub fn router<A: Authenticator>(app: Arc<App<A>>) -> Router {
         .with_state(app)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
+/// How long a client may take to send a request's head (its request line and headers),
+/// counted from its first byte, or from the end of the previous answer on a kept-alive
+/// connection: a slow or idle client is cut off then, and holds no connection longer.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most connections open at once; further clients wait in the listen queue until one
+/// closes (which [`HEAD_TIMEOUT`] bounds for clients that send nothing).
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// The largest request head accepted (larger: 431).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// Serves `app` on `listener` until `shutdown` completes (connections open then are dropped).
 pub async fn serve<A: Authenticator>(
     listener: tokio::net::TcpListener,
     app: Arc<App<A>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = router(app);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_buf_size(64 * 1024)
+        .max_headers(64);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            slot = slots.clone().acquire_owned() => slot,
+        };
+        let Ok(slot) = slot else {
+            return Ok(());
+        };
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of descriptors, or a connection reset before it was accepted: the
+                // listener itself is fine; try again shortly.
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                tower::ServiceExt::oneshot(router.clone(), request)
+            },
+        );
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        tokio::spawn(async move {
+            // A client that sends garbage or goes silent ends its own connection; nothing to
+            // do about it here.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
 }
 
 /// A refusal: its status, a stable code for programs and a message for people.

@@ -705,3 +705,57 @@ fn settings_print_no_secret() {
     assert!(printed.contains("<redacted>"));
     assert_eq!(config.private_key.expose()[..], key_bytes[..]);
 }
+
+/// A client that opens connections and sends a request head slowly, or nothing, is cut off
+/// after `HEAD_TIMEOUT`, and a kept-alive connection left idle is closed as well; meanwhile
+/// the backend answers others.
+#[test]
+fn slow_and_idle_connections_are_cut_off() {
+    let key = support::key_file();
+    let backend = Backend::start(support::config(&key, &[]));
+    let start = Instant::now();
+    let open = |first: &[u8]| {
+        let mut stream = TcpStream::connect(backend.address).unwrap();
+        stream.write_all(first).unwrap();
+        stream
+    };
+    let mut silent = open(b"");
+    let mut slow = open(b"GET /metrics HTTP/1.1\r\nHost: x\r\n");
+    let mut idle = open(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut first = [0; 12];
+    idle.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_secs(1));
+        let _ = slow.write_all(b"X-Drip: 1\r\n");
+        assert_eq!(
+            reqwest::blocking::get(backend.at("/healthz"))
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let limit = netcode_backend::HEAD_TIMEOUT + Duration::from_secs(5);
+    for (what, stream) in [
+        ("silent", &mut silent),
+        ("slow", &mut slow),
+        ("idle", &mut idle),
+    ] {
+        stream.set_read_timeout(Some(limit)).unwrap();
+        let mut rest = Vec::new();
+        // Ends (EOF, or an error once the server closed) rather than timing out.
+        let ended = match stream.read_to_end(&mut rest) {
+            Ok(_) => true,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        };
+        assert!(
+            ended,
+            "the {what} connection was still open after {:?}",
+            start.elapsed()
+        );
+    }
+    assert!(start.elapsed() < netcode_backend::HEAD_TIMEOUT + Duration::from_secs(5));
+}
