@@ -155,6 +155,15 @@ impl Config {
         if fleet_secret.len() < 16 {
             return Err("NETCODE_FLEET_SECRET: use 16 bytes at least (a random string)".into());
         }
+        let printable = fleet_secret.bytes().all(|b| (0x20..0x7f).contains(&b));
+        if fleet_secret.trim() != fleet_secret || !printable {
+            return Err(
+                "NETCODE_FLEET_SECRET: use printable ASCII, with no whitespace at either \
+                 end (a trailing newline from a secret file is the usual cause): servers send it \
+                 in an HTTP header, which cannot carry it otherwise"
+                    .into(),
+            );
+        }
         let session_secret = match var("NETCODE_BACKEND_SESSION_SECRET") {
             Some(secret) if secret.len() < 32 => {
                 return Err("NETCODE_BACKEND_SESSION_SECRET: use 32 bytes at least".into())

@@ -46,7 +46,11 @@ impl ServerReport {
         protocol_id: u64,
         token_seconds: u32,
     ) -> Result<(), Refusal> {
-        if self.address.ip().is_unspecified() || self.address.port() == 0 {
+        let ip = self.address.ip();
+        let multicast_or_broadcast = ip.is_multicast()
+            || matches!(ip, std::net::IpAddr::V4(v4) if v4.is_broadcast())
+            || ip.to_canonical() != ip;
+        if ip.is_unspecified() || self.address.port() == 0 || multicast_or_broadcast {
             return Err(Refusal::Invalid(format!(
                 "address {} is not one players can dial: start the server with \
                  --public-address IP:PORT",

@@ -21,6 +21,7 @@ mod fleet;
 mod metrics;
 mod store;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -96,6 +97,13 @@ pub fn router<A: Authenticator>(app: Arc<App<A>>) -> Router {
                 "no such endpoint: see the backend README",
             )
         })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "not with this method: see the backend README",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }
@@ -112,14 +120,24 @@ pub const MAX_CONNECTIONS: usize = 1024;
 /// The largest request head accepted (larger: 431).
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
+/// How long a request may take once its head has arrived, body and answer included (then
+/// 408): a client that sends its body slowly holds a connection no longer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most connections one address may hold open, when clients reach the backend directly
+/// (`trust_forwarded_for` off; behind a load balancer every connection is the balancer's).
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 32;
+
 /// Serves `app` on `listener` until `shutdown` completes (connections open then are dropped).
 pub async fn serve<A: Authenticator>(
     listener: tokio::net::TcpListener,
     app: Arc<App<A>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let per_address = !app.config.trust_forwarded_for;
     let router = router(app);
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let held: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT)
@@ -148,18 +166,50 @@ pub async fn serve<A: Authenticator>(
                 }
             },
         };
+        let ip = peer.ip().to_canonical();
+        if per_address {
+            let mut held = held.lock().unwrap_or_else(|p| p.into_inner());
+            let count = held.entry(ip).or_default();
+            if *count >= MAX_CONNECTIONS_PER_ADDRESS {
+                continue; // closes it: this address holds enough
+            }
+            *count += 1;
+        }
         let router = router.clone();
         let service = hyper::service::service_fn(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
-                tower::ServiceExt::oneshot(router.clone(), request)
+                let answer = tower::ServiceExt::oneshot(router.clone(), request);
+                async move {
+                    let answer = tokio::time::timeout(REQUEST_TIMEOUT, answer).await;
+                    Ok::<_, std::convert::Infallible>(match answer {
+                        Ok(Ok(response)) => response,
+                        Ok(Err(never)) => match never {},
+                        Err(_) => ApiError::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "request_timeout",
+                            "the request took over 10 s to arrive and be answered",
+                        )
+                        .into_response(),
+                    })
+                }
             },
         );
         let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let held = held.clone();
         tokio::spawn(async move {
             // A client that sends garbage or goes silent ends its own connection; nothing to
             // do about it here.
             let _ = connection.await;
+            if per_address {
+                let mut held = held.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(count) = held.get_mut(&ip) {
+                    *count -= 1;
+                    if *count == 0 {
+                        held.remove(&ip);
+                    }
+                }
+            }
             drop(slot);
         });
     }
@@ -269,6 +319,19 @@ impl<A> App<A> {
         })
     }
 
+    /// The address `peer`'s request counts against (see [`source`]), or 400.
+    fn source(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<String, ApiError> {
+        source(headers, peer, self.config.trust_forwarded_for).map_err(|()| {
+            self.refuse(
+                Rejection::BadRequest,
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the last X-Forwarded-For entry is not an address: the load balancer in front \
+                 should append the client's",
+            )
+        })
+    }
+
     /// The body, or 413/400 for one over the limit or cut short.
     fn body(&self, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
         body.map_err(|rejection| {
@@ -303,38 +366,51 @@ impl<A> App<A> {
     }
 }
 
-/// The `Authorization: Bearer` credential, if there is one.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, credential) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| credential.trim())
-        .filter(|c| !c.is_empty())
+/// The `Authorization: Bearer` credential: `Missing` without the header, `Invalid` for one
+/// that is not a bearer credential (another scheme, non-ASCII bytes, nothing after it).
+fn bearer(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(AuthError::Missing)?;
+    let value = value.to_str().map_err(|_| AuthError::Invalid)?.trim();
+    let (scheme, credential) = value
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .ok_or(AuthError::Invalid)?;
+    let credential = credential.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || credential.is_empty() {
+        return Err(AuthError::Invalid);
+    }
+    Ok(credential)
 }
 
-/// The address a request counts against: the peer's, or the last `X-Forwarded-For` entry
-/// behind a trusted load balancer; IPv6 by its /64.
-fn source(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool) -> String {
-    let forwarded = trust_forwarded_for
-        .then(|| headers.get_all("x-forwarded-for").iter().next_back())
-        .flatten()
-        .and_then(|value| value.to_str().ok())
-        .and_then(|list| list.rsplit(',').next())
-        .and_then(|last| last.trim().parse::<IpAddr>().ok());
-    match forwarded.unwrap_or(peer.ip()).to_canonical() {
+/// The address a request counts against: the peer's, or, behind a trusted load balancer, the
+/// last `X-Forwarded-For` entry (the one the balancer appended: an address, with or without a
+/// port); IPv6 by its /64. `Err` when trusted and that entry is not an address: counting such
+/// requests against the balancer's own address would let a client spend everyone's budget.
+fn source(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool) -> Result<String, ()> {
+    let mut ip = peer.ip();
+    if trust_forwarded_for {
+        if let Some(value) = headers.get_all("x-forwarded-for").iter().next_back() {
+            let last = value
+                .as_bytes()
+                .rsplit(|b| *b == b',')
+                .next()
+                .unwrap_or_default();
+            let last = std::str::from_utf8(last).map_err(|_| ())?.trim();
+            ip = last
+                .parse::<IpAddr>()
+                .or_else(|_| last.parse::<SocketAddr>().map(|a| a.ip()))
+                .map_err(|_| ())?;
+        }
+    }
+    Ok(match ip.to_canonical() {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {
             let s = v6.segments();
             format!("{}/64", Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
         }
-    }
+    })
 }
-
-/// The body of `POST /v1/connect`: empty, or `{}`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConnectRequest {}
 
 /// The JSON answer of `POST /v1/connect`.
 #[derive(Serialize, Deserialize, Debug)]
@@ -358,35 +434,40 @@ async fn connect<A: Authenticator>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let config = &app.config;
-    let address = source(&headers, peer, config.trust_forwarded_for);
+    let address = app.source(&headers, peer)?;
     app.limit(format!("address:{address}"), config.address_limit, false)
         .await?;
     let body = app.body(body)?;
+    // Empty, or `{}`: nothing to say yet, but a client that sends more has it wrong.
     if !body.iter().all(u8::is_ascii_whitespace) {
-        app.json::<ConnectRequest>(&body)?;
+        let request: serde_json::Value = app.json(&body)?;
+        if !request.as_object().is_some_and(serde_json::Map::is_empty) {
+            return Err(app.refuse(
+                Rejection::BadRequest,
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the body of /v1/connect is empty or {}",
+            ));
+        }
     }
-    let credential = bearer(&headers).ok_or_else(|| {
-        app.refuse(
-            Rejection::Unauthorized,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            AuthError::Missing.message(),
-        )
-    })?;
-    let player = app.auth.authenticate(credential).await.map_err(|e| {
+    let unauthorized = |e: AuthError| {
         app.refuse(
             Rejection::Unauthorized,
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             e.message(),
         )
-    })?;
-    app.limit(format!("player:{}", player.id), config.player_limit, true)
-        .await?;
+    };
+    let credential = bearer(&headers).map_err(unauthorized)?;
+    let player = app
+        .auth
+        .authenticate(credential)
+        .await
+        .map_err(unauthorized)?;
 
+    // No server, no count: a player retrying through an outage keeps its budget.
     let servers = app.store.servers().await.map_err(|e| app.store_failed(e))?;
-    let chosen = choose(servers);
-    let Ok(addresses) = ServerAddresses::new(chosen) else {
+    let Ok(addresses) = ServerAddresses::new(choose(servers)) else {
         return Err(app.refuse(
             Rejection::NoServer,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -394,6 +475,8 @@ async fn connect<A: Authenticator>(
             "no dedicated server has a free slot; try again in a few seconds",
         ));
     };
+    app.limit(format!("player:{}", player.id), config.player_limit, true)
+        .await?;
     let token = issue(config, addresses, &player).map_err(|e| {
         tracing::error!(error = %e, "cannot make a token");
         ApiError::new(
@@ -455,11 +538,17 @@ fn same_secret(given: &str, secret: &str) -> bool {
 
 async fn heartbeat<A: Authenticator>(
     State(app): State<Arc<App<A>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     let config = &app.config;
-    if !bearer(&headers).is_some_and(|given| same_secret(given, config.fleet_secret.expose())) {
+    if !bearer(&headers).is_ok_and(|given| same_secret(given, config.fleet_secret.expose())) {
+        // Wrong secrets count against the address limit, so that guessing it is throttled
+        // (the right one is never counted: a fleet reports every second).
+        let address = app.source(&headers, peer)?;
+        app.limit(format!("fleet:{address}"), config.address_limit, false)
+            .await?;
         return Err(app.refuse(
             Rejection::Unauthorized,
             StatusCode::UNAUTHORIZED,

@@ -91,8 +91,26 @@ fn serve() -> Result<(), String> {
             store = if config.redis_url.is_some() { "redis" } else { "memory" },
             "netcode-backend serving"
         );
+        // Ctrl-C, or SIGTERM (what Docker, Kubernetes and systemd send to stop a process).
         let stop = async {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{signal, SignalKind};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut terminate) => {
+                        tokio::select! {
+                            _ = tokio::signal::ctrl_c() => {}
+                            _ = terminate.recv() => {}
+                        }
+                    }
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
             let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("stopping");
         };
         netcode_backend::serve(listener, app, stop)
             .await

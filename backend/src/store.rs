@@ -48,6 +48,15 @@ impl From<redis::RedisError> for StoreError {
     }
 }
 
+/// The longest a request waits for the store; then it gets 503.
+pub const STORE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The most rate-limit windows the memory store keeps (about 100 bytes each). Beyond, while
+/// no window has ended, requests of keys it does not hold yet share one window, `overflow`,
+/// with the same limit: a flood from more addresses than this grows nothing, and throttles
+/// only newcomers together.
+pub const MAX_WINDOWS: usize = 100_000;
+
 const PREFIX: &str = "netcode-backend:";
 const SERVER_SET: &str = "netcode-backend:servers";
 
@@ -81,11 +90,16 @@ impl Store {
     /// A store in the Redis at `url`; fails if it cannot be reached now.
     pub async fn redis(url: &str) -> Result<Store, StoreError> {
         let client = redis::Client::open(url)?;
-        // Bounded waits: a store that stops answering costs a request a second, not a hang.
+        // Reconnects keep trying every half second at most (the default backoff grows to a
+        // minute or two, and every request would wait on it); each call is bounded on top
+        // (`bounded`), so a store that stops answering costs a request STORE_TIMEOUT, not a hang.
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(2))
-            .set_response_timeout(Duration::from_secs(1))
-            .set_number_of_retries(2);
+            .set_connection_timeout(Duration::from_millis(500))
+            .set_response_timeout(STORE_TIMEOUT)
+            .set_factor(100)
+            .set_exponent_base(2)
+            .set_max_delay(500)
+            .set_number_of_retries(1);
         let manager = ConnectionManager::new_with_config(client, config).await?;
         Ok(Store::Redis(manager))
     }
@@ -99,8 +113,14 @@ impl Store {
                 let now = Instant::now();
                 if memory.windows.len() >= memory.purge_at {
                     memory.windows.retain(|_, (_, ends)| *ends > now);
-                    memory.purge_at = (memory.windows.len() * 2).max(1024);
+                    memory.purge_at = (memory.windows.len() * 2).clamp(1024, MAX_WINDOWS);
                 }
+                let key =
+                    if memory.windows.len() >= MAX_WINDOWS && !memory.windows.contains_key(key) {
+                        "overflow"
+                    } else {
+                        key
+                    };
                 let (count, ends) = memory
                     .windows
                     .entry(key.to_string())
@@ -112,13 +132,16 @@ impl Store {
                 Ok((*count, *ends - now))
             }
             Store::Redis(manager) => {
-                let mut connection = manager.clone();
-                let (count, left): (u64, u64) = redis::Script::new(COUNT_SCRIPT)
-                    .key(format!("{PREFIX}limit:{key}"))
-                    .arg(window.as_millis() as u64)
-                    .invoke_async(&mut connection)
-                    .await?;
-                Ok((count, Duration::from_millis(left)))
+                bounded(async {
+                    let mut connection = manager.clone();
+                    let (count, left): (u64, u64) = redis::Script::new(COUNT_SCRIPT)
+                        .key(format!("{PREFIX}limit:{key}"))
+                        .arg(window.as_millis() as u64)
+                        .invoke_async(&mut connection)
+                        .await?;
+                    Ok((count, Duration::from_millis(left)))
+                })
+                .await
             }
         }
     }
@@ -133,30 +156,34 @@ impl Store {
                 Ok(())
             }
             Store::Redis(manager) => {
-                let mut connection = manager.clone();
-                let json = serde_json::to_string(report).map_err(|e| StoreError(e.to_string()))?;
-                let ttl = ttl.as_millis() as u64;
-                redis::pipe()
-                    .atomic()
-                    .cmd("SET")
-                    .arg(key("server", report.address))
-                    .arg(json)
-                    .arg("PX")
-                    .arg(ttl)
-                    .ignore()
-                    .cmd("SET")
-                    .arg(key("free", report.address))
-                    .arg(report.free_slots)
-                    .arg("PX")
-                    .arg(ttl)
-                    .ignore()
-                    .cmd("SADD")
-                    .arg(SERVER_SET)
-                    .arg(report.address.to_string())
-                    .ignore()
-                    .query_async::<()>(&mut connection)
-                    .await?;
-                Ok(())
+                bounded(async {
+                    let mut connection = manager.clone();
+                    let json =
+                        serde_json::to_string(report).map_err(|e| StoreError(e.to_string()))?;
+                    let ttl = ttl.as_millis() as u64;
+                    redis::pipe()
+                        .atomic()
+                        .cmd("SET")
+                        .arg(key("server", report.address))
+                        .arg(json)
+                        .arg("PX")
+                        .arg(ttl)
+                        .ignore()
+                        .cmd("SET")
+                        .arg(key("free", report.address))
+                        .arg(report.free_slots)
+                        .arg("PX")
+                        .arg(ttl)
+                        .ignore()
+                        .cmd("SADD")
+                        .arg(SERVER_SET)
+                        .arg(report.address.to_string())
+                        .ignore()
+                        .query_async::<()>(&mut connection)
+                        .await?;
+                    Ok(())
+                })
+                .await
             }
         }
     }
@@ -174,12 +201,15 @@ impl Store {
                 Ok(())
             }
             Store::Redis(manager) => {
-                let mut connection = manager.clone();
-                redis::Script::new(RESERVE_SCRIPT)
-                    .key(key("free", address))
-                    .invoke_async::<()>(&mut connection)
-                    .await?;
-                Ok(())
+                bounded(async {
+                    let mut connection = manager.clone();
+                    redis::Script::new(RESERVE_SCRIPT)
+                        .key(key("free", address))
+                        .invoke_async::<()>(&mut connection)
+                        .await?;
+                    Ok(())
+                })
+                .await
             }
         }
     }
@@ -194,46 +224,51 @@ impl Store {
                 Ok(memory.servers.values().map(|(r, _)| r.clone()).collect())
             }
             Store::Redis(manager) => {
-                let mut connection = manager.clone();
-                let addresses: Vec<String> = redis::cmd("SMEMBERS")
-                    .arg(SERVER_SET)
-                    .query_async(&mut connection)
-                    .await?;
-                if addresses.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let records: Vec<Option<String>> = redis::cmd("MGET")
-                    .arg(
-                        addresses
-                            .iter()
-                            .map(|a| key("server", a))
-                            .collect::<Vec<_>>(),
-                    )
-                    .query_async(&mut connection)
-                    .await?;
-                let free: Vec<Option<u32>> = redis::cmd("MGET")
-                    .arg(addresses.iter().map(|a| key("free", a)).collect::<Vec<_>>())
-                    .query_async(&mut connection)
-                    .await?;
-                let mut live = Vec::new();
-                let mut gone = Vec::new();
-                for ((address, record), free) in addresses.iter().zip(records).zip(free) {
-                    match record.and_then(|json| serde_json::from_str::<ServerReport>(&json).ok()) {
-                        Some(mut report) => {
-                            report.free_slots = free.unwrap_or(0).min(report.free_slots);
-                            live.push(report);
-                        }
-                        None => gone.push(address),
-                    }
-                }
-                if !gone.is_empty() {
-                    redis::cmd("SREM")
+                bounded(async {
+                    let mut connection = manager.clone();
+                    let addresses: Vec<String> = redis::cmd("SMEMBERS")
                         .arg(SERVER_SET)
-                        .arg(&gone)
-                        .query_async::<()>(&mut connection)
+                        .query_async(&mut connection)
                         .await?;
-                }
-                Ok(live)
+                    if addresses.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let records: Vec<Option<String>> = redis::cmd("MGET")
+                        .arg(
+                            addresses
+                                .iter()
+                                .map(|a| key("server", a))
+                                .collect::<Vec<_>>(),
+                        )
+                        .query_async(&mut connection)
+                        .await?;
+                    let free: Vec<Option<u32>> = redis::cmd("MGET")
+                        .arg(addresses.iter().map(|a| key("free", a)).collect::<Vec<_>>())
+                        .query_async(&mut connection)
+                        .await?;
+                    let mut live = Vec::new();
+                    let mut gone = Vec::new();
+                    for ((address, record), free) in addresses.iter().zip(records).zip(free) {
+                        match record
+                            .and_then(|json| serde_json::from_str::<ServerReport>(&json).ok())
+                        {
+                            Some(mut report) => {
+                                report.free_slots = free.unwrap_or(0).min(report.free_slots);
+                                live.push(report);
+                            }
+                            None => gone.push(address),
+                        }
+                    }
+                    if !gone.is_empty() {
+                        redis::cmd("SREM")
+                            .arg(SERVER_SET)
+                            .arg(&gone)
+                            .query_async::<()>(&mut connection)
+                            .await?;
+                    }
+                    Ok(live)
+                })
+                .await
             }
         }
     }
@@ -243,11 +278,14 @@ impl Store {
         match self {
             Store::Memory(_) => Ok(()),
             Store::Redis(manager) => {
-                let mut connection = manager.clone();
-                redis::cmd("PING")
-                    .query_async::<()>(&mut connection)
-                    .await?;
-                Ok(())
+                bounded(async {
+                    let mut connection = manager.clone();
+                    redis::cmd("PING")
+                        .query_async::<()>(&mut connection)
+                        .await?;
+                    Ok(())
+                })
+                .await
             }
         }
     }
@@ -267,10 +305,50 @@ fn key(kind: &str, address: impl std::fmt::Display) -> String {
     format!("{PREFIX}{kind}:{address}")
 }
 
+/// `call`, or a [`StoreError`] if the store has not answered within [`STORE_TIMEOUT`].
+async fn bounded<T>(
+    call: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(STORE_TIMEOUT, call)
+        .await
+        .unwrap_or_else(|_| Err(StoreError("no answer within a second".into())))
+}
+
 /// The lock, even if a thread panicked holding it (the maps stay consistent: every update is
 /// one insert or retain).
 fn lock(memory: &Mutex<Memory>) -> std::sync::MutexGuard<'_, Memory> {
     memory
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past MAX_WINDOWS live windows, new keys share one window and the map stops growing;
+    /// keys it already holds keep their own counts.
+    #[tokio::test]
+    async fn the_memory_store_holds_at_most_max_windows() {
+        let store = Store::memory();
+        let window = Duration::from_secs(60);
+        for n in 0..MAX_WINDOWS {
+            assert_eq!(store.count(&format!("k{n}"), window).await.unwrap().0, 1);
+        }
+        assert_eq!(
+            store.count("k0", window).await.unwrap().0,
+            2,
+            "a held key counts alone"
+        );
+        assert_eq!(store.count("new 1", window).await.unwrap().0, 1);
+        assert_eq!(
+            store.count("new 2", window).await.unwrap().0,
+            2,
+            "newcomers share a window"
+        );
+        let Store::Memory(memory) = &store else {
+            unreachable!()
+        };
+        assert!(lock(memory).windows.len() <= MAX_WINDOWS + 1);
+    }
 }

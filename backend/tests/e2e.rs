@@ -271,8 +271,13 @@ fn limits_and_refusals() {
         .status(),
         StatusCode::NO_CONTENT
     );
-    // Player 1 had one request (the 503); two more pass, the fourth is over.
-    for from in ["192.0.2.2", "192.0.2.3"] {
+    // The 503 did not count against player 1: three pass, the fourth is over. (The address
+    // is the last X-Forwarded-For entry, with or without a port, whatever comes before it.)
+    for from in [
+        "192.0.2.2",
+        "\u{e9}t\u{e9}, 192.0.2.3:5555",
+        "[2001:db8:9::1]:443",
+    ] {
         assert_eq!(ask(&backend, &good, Some(from)).status(), StatusCode::OK);
     }
     let limited = ask(&backend, &good, Some("192.0.2.4"));
@@ -325,6 +330,16 @@ fn limits_and_refusals() {
         StatusCode::OK
     );
 
+    // A last entry that is not an address is the balancer's mistake, not the client's
+    // budget: 400, counted nowhere.
+    let bad = ask(
+        &backend,
+        &support::session(30),
+        Some("192.0.2.9, not-an-address"),
+    );
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(bad.text().unwrap().contains("X-Forwarded-For"));
+
     // 401s: forged, altered, expired, another secret's, missing.
     let other = netcode_backend::SessionTokens::new(b"another secret of 32 bytes or more".to_vec())
         .unwrap();
@@ -370,6 +385,22 @@ fn limits_and_refusals() {
         backend.metric("netcode_backend_rejected_total{reason=\"unauthorized\"}"),
         Some(8.0)
     );
+    // Wrong fleet secrets are throttled like token requests (5 per address here).
+    for n in 0..6 {
+        let response = Client::new()
+            .post(backend.at("/v1/servers/heartbeat"))
+            .bearer_auth("a guess at the fleet secret")
+            .header("x-forwarded-for", "198.51.100.77")
+            .body("{}")
+            .send()
+            .unwrap();
+        let expected = if n < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(response.status(), expected, "guess {n}");
+    }
     assert_eq!(
         backend.metric("netcode_backend_rejected_total{reason=\"no_server\"}"),
         Some(1.0)
@@ -427,6 +458,20 @@ fn garbage_and_bad_reports() {
         StatusCode::PAYLOAD_TOO_LARGE
     );
     assert_eq!(post("/v1/nowhere", Vec::new()), StatusCode::NOT_FOUND);
+    assert_eq!(post("/v1/connect", b"[]".to_vec()), StatusCode::BAD_REQUEST);
+    let get = reqwest::blocking::get(backend.at("/v1/connect")).unwrap();
+    assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(get.text().unwrap().contains("method_not_allowed"));
+    let tab = Client::new()
+        .post(backend.at("/v1/connect"))
+        .header("authorization", format!("Bearer\t{session}"))
+        .send()
+        .unwrap();
+    assert_eq!(
+        tab.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a tab after Bearer is a separator"
+    );
     let bad_header = Client::new()
         .post(backend.at("/v1/connect"))
         .header(
@@ -466,7 +511,7 @@ fn garbage_and_bad_reports() {
 
     // Reports.
     let address: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-    let cases: [(&str, String, StatusCode, &str); 6] = [
+    let cases: [(&str, String, StatusCode, &str); 9] = [
         (
             "wrong secret",
             report_of(address, 64),
@@ -484,6 +529,24 @@ fn garbage_and_bad_reports() {
             report_of("0.0.0.0:40000".parse().unwrap(), 1),
             StatusCode::BAD_REQUEST,
             "--public-address",
+        ),
+        (
+            "broadcast address",
+            report_of("255.255.255.255:40000".parse().unwrap(), 1),
+            StatusCode::BAD_REQUEST,
+            "not one players can dial",
+        ),
+        (
+            "multicast address",
+            report_of("224.0.0.1:40000".parse().unwrap(), 1),
+            StatusCode::BAD_REQUEST,
+            "not one players can dial",
+        ),
+        (
+            "IPv4-mapped address",
+            report_of("[::ffff:127.0.0.1]:40000".parse().unwrap(), 1),
+            StatusCode::BAD_REQUEST,
+            "not one players can dial",
         ),
         (
             "more free than max",
@@ -673,11 +736,42 @@ fn two_instances_share_limits_and_fleet_through_redis() {
         == Some(0.0)));
     assert_eq!(two.metric("netcode_backend_live_servers"), Some(0.0));
 
-    // With Redis gone: 503, not a hang or a panic.
+    // With Redis gone: 503 within about the store timeout (1 s), not a hang or a panic, on
+    // every request while it stays down.
+    let port = redis.port();
     drop(redis);
-    let response = ask(&one, &support::session(6), None);
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(response.text().unwrap().contains("store_unavailable"));
+    for n in 0..3 {
+        let start = Instant::now();
+        let response = ask(&one, &support::session(6), None);
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request {n}"
+        );
+        assert!(response.text().unwrap().contains("store_unavailable"));
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "request {n} took {:?}",
+            start.elapsed()
+        );
+    }
+    // Back after a few seconds (empty: it keeps nothing): served again within seconds. (The
+    // Redis client's default backoff made every request wait up to two minutes here.)
+    std::thread::sleep(Duration::from_secs(3));
+    let _redis = Redis::start_on(port).expect("redis-server starts again");
+    let mut polls = 0;
+    let served = eventually(Duration::from_secs(10), || {
+        polls += 1;
+        report(&two, support::FLEET_SECRET, &report_of(address, 64)).status()
+            == StatusCode::NO_CONTENT
+            && ask(&one, &support::session(1000 + polls), None).status() == StatusCode::OK
+    });
+    assert!(
+        served,
+        "the instances did not recover within 10 s of Redis's return"
+    );
+    let (answer, _) = token_of(ask(&two, &support::session(7), None));
+    assert_eq!(answer.servers, [address]);
 }
 
 /// The settings' `Debug` (what a careless log line would print) shows no secret: not the
@@ -722,12 +816,15 @@ fn slow_and_idle_connections_are_cut_off() {
     let mut silent = open(b"");
     let mut slow = open(b"GET /metrics HTTP/1.1\r\nHost: x\r\n");
     let mut idle = open(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut slow_body =
+        open(b"POST /v1/connect HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n{");
     let mut first = [0; 12];
     idle.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200");
     for _ in 0..3 {
         std::thread::sleep(Duration::from_secs(1));
         let _ = slow.write_all(b"X-Drip: 1\r\n");
+        let _ = slow_body.write_all(b" ");
         assert_eq!(
             reqwest::blocking::get(backend.at("/healthz"))
                 .unwrap()
@@ -740,6 +837,7 @@ fn slow_and_idle_connections_are_cut_off() {
         ("silent", &mut silent),
         ("slow", &mut slow),
         ("idle", &mut idle),
+        ("slow body", &mut slow_body),
     ] {
         stream.set_read_timeout(Some(limit)).unwrap();
         let mut rest = Vec::new();
@@ -758,4 +856,42 @@ fn slow_and_idle_connections_are_cut_off() {
         );
     }
     assert!(start.elapsed() < netcode_backend::HEAD_TIMEOUT + Duration::from_secs(5));
+}
+
+/// One address cannot take every connection: past 32 open ones from it, its new connections
+/// are closed at once, and other addresses are served.
+#[test]
+fn one_address_holds_32_connections_at_most() {
+    let key = support::key_file();
+    let backend = Backend::start(support::config(&key, &[]));
+    let held: Vec<TcpStream> = (0..netcode_backend::MAX_CONNECTIONS_PER_ADDRESS)
+        .map(|_| TcpStream::connect(backend.address).unwrap())
+        .collect();
+    // Let the backend accept them all.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut over = TcpStream::connect(backend.address).unwrap();
+    over.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = over.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = over.read_to_end(&mut answer);
+    assert!(
+        answer.is_empty(),
+        "the 33rd connection was served: {:?}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    let other = Client::builder()
+        .local_address(Some("127.0.0.2".parse().unwrap()))
+        .build()
+        .unwrap();
+    let response = other.get(backend.at("/healthz")).send().unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "another address is served"
+    );
+    drop(held);
+    assert!(eventually(Duration::from_secs(5), || {
+        reqwest::blocking::get(backend.at("/healthz")).is_ok_and(|r| r.status() == StatusCode::OK)
+    }));
 }

@@ -341,6 +341,7 @@ pub fn player(name: &str, backend: &str, session: &str, seconds: f64, echo: bool
 /// A redis-server of its own on a free port, with no persistence; stopped when dropped.
 pub struct Redis {
     pub url: String,
+    port: u16,
     child: Child,
 }
 
@@ -352,6 +353,16 @@ impl Redis {
             .and_then(|l| l.local_addr())
             .expect("a free TCP port")
             .port();
+        Redis::start_on(port)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Starts one on `port` (see [`Redis::start`]).
+    pub fn start_on(port: u16) -> Option<Redis> {
         let spawned = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -369,6 +380,7 @@ impl Redis {
         };
         let redis = Redis {
             url: format!("redis://127.0.0.1:{port}/"),
+            port,
             child,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
