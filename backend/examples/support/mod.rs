@@ -206,6 +206,7 @@ pub struct Proc {
     child: Child,
     lines: Receiver<String>,
     seen: Arc<Mutex<Vec<String>>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Proc {
@@ -224,9 +225,10 @@ impl Proc {
             Box::new(child.stdout.take().expect("piped")),
             Box::new(child.stderr.take().expect("piped")),
         ];
+        let mut readers = Vec::new();
         for stream in streams {
             let (send, seen, name) = (send.clone(), seen.clone(), name.to_string());
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     if echo {
                         println!("{name:>10} | {line}");
@@ -236,13 +238,14 @@ impl Proc {
                         .push(line.clone());
                     let _ = send.send(line);
                 }
-            });
+            }));
         }
         Proc {
             name: name.to_string(),
             child,
             lines,
             seen,
+            readers,
         }
     }
 
@@ -259,19 +262,25 @@ impl Proc {
         false
     }
 
-    /// Waits up to `timeout` for the process to end (killing it after that).
+    /// Waits up to `timeout` for the process to end (killing it after that), and for its
+    /// last lines to be read, so that [`Proc::output`] then holds all it wrote.
     pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;
-        loop {
+        let status = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
+                break status;
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                return self.child.wait().expect("wait");
+                break self.child.wait().expect("wait");
             }
             std::thread::sleep(Duration::from_millis(20));
+        };
+        // Its pipes are closed now: the readers reach their end.
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
         }
+        status
     }
 
     /// Kills the process at once (SIGKILL: no disconnect packets, no last report).
