@@ -408,6 +408,20 @@ int netcode_sys_client_send( struct netcode_client_t * client, const uint8_t * p
 void netcode_sys_client_set_sequence( struct netcode_client_t * client, uint64_t sequence );
 void netcode_sys_server_set_client_sequence( struct netcode_server_t * server, int client_index, uint64_t sequence );
 
+/* For the fuzz rigs: a copy of a server's state (netcode_sys_server_save), put back into that
+   server (netcode_sys_server_restore) to start each input from the same connected state. Save
+   refuses (NULL) a server with payloads queued (the copy would share them). Restore frees the
+   payloads queued since and copies back every field the server's slots, mappings, token
+   history and events use; it refuses (0), and copies nothing, if the copy is not of this
+   server as it runs now (another socket, slot count or start). The client's pair copies a
+   client whole (its queued payloads freed likewise; another socket or address refused). Free a
+   copy with netcode_sys_free_saved. */
+void * netcode_sys_server_save( struct netcode_server_t * server );
+int netcode_sys_server_restore( struct netcode_server_t * server, const void * saved );
+void * netcode_sys_client_save( struct netcode_client_t * client );
+int netcode_sys_client_restore( struct netcode_client_t * client, const void * saved );
+void netcode_sys_free_saved( void * saved );
+
 /* Writes `packet` on `wire` as netcode_write_packet does (encrypted with `key` and sequence
    number `sequence`, except a request) into `buffer` (NETCODE_SYS_MAX_PACKET_BYTES). Returns its
    length, or 0 for an invalid type or wire, or a payload size beyond

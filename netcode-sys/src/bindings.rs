@@ -548,6 +548,27 @@ unsafe extern "C" {
     );
 }
 unsafe extern "C" {
+    pub fn netcode_sys_server_save(server: *mut netcode_server_t) -> *mut ::libc::c_void;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_server_restore(
+        server: *mut netcode_server_t,
+        saved: *const ::libc::c_void,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_save(client: *mut netcode_client_t) -> *mut ::libc::c_void;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_client_restore(
+        client: *mut netcode_client_t,
+        saved: *const ::libc::c_void,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_free_saved(saved: *mut ::libc::c_void);
+}
+unsafe extern "C" {
     pub fn netcode_sys_write_packet(
         wire: ::libc::c_int,
         packet: *const netcode_sys_packet,
