@@ -3,8 +3,9 @@
 # (fuzz/corpus/TARGET): no fuzzing, no nightly, no cargo-fuzz. The targets are built as plain
 # binaries (libFuzzer linked, no coverage instrumentation); given files instead of a corpus
 # directory, libFuzzer executes each once and stops at the first crash or failed assert.
-# NETCODE_FUZZ_FRESH=1: every input gets a fresh server, client or pair (the targets otherwise
-# keep one across inputs, see TESTING.md), so the replay does not depend on the files' order.
+# Twice: with NETCODE_FUZZ_FRESH=1, every input gets a fresh server, client or pair, so that
+# pass does not depend on the files' order; then as fuzzing runs them, on rigs kept across
+# inputs (TESTING.md), so the rigs' restore runs too.
 # Needs libsodium-dev and pkg-config (the fuzz crate links the system libsodium).
 # scripts/fuzz.sh does the fuzzing.
 set -euo pipefail
@@ -22,15 +23,18 @@ for source in fuzz_targets/*.rs; do
     status=1
     continue
   fi
-  log=$(mktemp)
-  if NETCODE_FUZZ_FRESH=1 target/debug/"$target" -runs=0 "${inputs[@]}" >"$log" 2>&1 \
-     && [ "$(grep -c '^Executed ' "$log")" -eq ${#inputs[@]} ]; then
-    echo "fuzz-corpus: $target: ${#inputs[@]} inputs, no crash"
-  else
-    echo "fuzz-corpus: $target FAILED on its corpus:" >&2
-    tail -30 "$log" >&2
-    status=1
-  fi
-  rm -f "$log"
+  for fresh in 1 0; do
+    rigs=$([ $fresh = 1 ] && echo "fresh rigs" || echo "kept rigs")
+    log=$(mktemp)
+    if NETCODE_FUZZ_FRESH=$fresh target/debug/"$target" -runs=0 "${inputs[@]}" >"$log" 2>&1 \
+       && [ "$(grep -c '^Executed ' "$log")" -eq ${#inputs[@]} ]; then
+      echo "fuzz-corpus: $target: ${#inputs[@]} inputs on $rigs, no crash"
+    else
+      echo "fuzz-corpus: $target FAILED on its corpus ($rigs):" >&2
+      tail -30 "$log" >&2
+      status=1
+    fi
+    rm -f "$log"
+  done
 done
 exit $status

@@ -5,12 +5,13 @@
 //! version (the input's first byte picks it: [`version_of`]).
 //!
 //! Making a rig costs far more than an input, so a rig is kept across inputs, and after each
-//! it starts a new session as a new rig would (see [`Rig::tidy`]): the handles connect again
-//! in a new session from a new start of the clock, so what an input sees of the connection
-//! (sequence numbers, replay protection, keys, slot, times) is what it would see on a fresh
-//! rig. What a handle keeps across sessions (a server's connect token entries, token history
-//! and counters) an input cannot reach; the rig is made again before the token history could
-//! fill, after an input that updated at times of its own, when a handshake fails, and after
+//! it is made ready for the next as a new rig would be (see [`Rig::tidy`]). A datagram rig's
+//! handle is put back into the C state its first input started from, which the shim copied
+//! (see [`Datagrams`]), so what an input sees of the connection (sequence numbers, replay
+//! protection, keys, slot, times, the server's token history and counters) is what it would
+//! see on a fresh rig. `api_calls`' pair connects again in a new session instead, and is made
+//! again before its server's token history could fill, or after an input that updated at
+//! times of its own. A rig is also made again when it cannot be made ready, and after
 //! [`Rig::LIFETIME`] inputs. `NETCODE_FUZZ_FRESH=1` makes a fresh rig for every input
 //! (scripts/fuzz-corpus.sh replays the corpora so), and a panic on a kept rig writes the
 //! inputs it served (see [`with_rig`]). TESTING.md has the measurements.
@@ -56,8 +57,9 @@ pub trait Rig: Sized {
     /// A new one speaking `version`, ready for an input. Panics if it cannot be made (a broken
     /// rig, not a finding of an input: no input has run on it).
     fn make(version: Version) -> Self;
-    /// After an input, gets it ready for the next as a new one would be: a new session, in a
-    /// new handshake; false if it has to be made again. This runs within the input that left
+    /// After an input, gets it ready for the next as a new one would be (a datagram rig: its
+    /// first input's state put back; the simulator pair: a new session, in a new handshake);
+    /// false if it has to be made again. This runs within the input that left
     /// the state behind, so that a crash it meets is that input's, and what the input
     /// allocated is freed by it (libFuzzer runs an input that allocates more than it frees a
     /// second time and scans the heap for leaks; after 1000 such inputs it stops looking for
@@ -685,11 +687,76 @@ impl Peer {
     }
 }
 
-/// What the datagram records act on, on either side. A datagram rig starts a new session for
-/// every input ([`Rig::tidy`]): the peer connects again with a new token from the next start
-/// of the clock ([`next_start`]), so the handle's connection state, the peer's sequence
-/// numbers (from 0) and keys, and the times the input's ticks make are those of a fresh
-/// rig's first session.
+/// A copy of a handle's C state, made by the shim's `netcode_sys_server_save` or
+/// `netcode_sys_client_save` and freed when dropped.
+struct Saved(*mut std::ffi::c_void);
+
+impl Saved {
+    /// Panics if the shim made no copy (a handle with payloads queued, or no memory): a
+    /// broken rig, not an input's finding.
+    fn new(saved: *mut std::ffi::c_void) -> Saved {
+        assert!(!saved.is_null(), "the shim copies the rig's handle");
+        Saved(saved)
+    }
+}
+
+impl Drop for Saved {
+    fn drop(&mut self) {
+        // SAFETY: a copy the shim made, freed once, here.
+        unsafe { raw::netcode_sys_free_saved(self.0) };
+    }
+}
+
+/// Where a datagram rig's first session started: the handle's C state (all of it that a
+/// session can change), the peer's keys and numbering, and the clock.
+struct Start {
+    saved: Saved,
+    keys: Keys,
+    sequence: u64,
+    last_keep_alive: Option<f64>,
+    client_index: i32,
+    time: f64,
+}
+
+impl Start {
+    fn new(saved: Saved, peer: &Peer, time: f64) -> Start {
+        Start {
+            saved,
+            keys: peer.keys,
+            sequence: peer.sequence,
+            last_keep_alive: peer.last_keep_alive,
+            client_index: peer.client_index,
+            time,
+        }
+    }
+
+    /// Drops what the handle sent, puts the handle back with `restore` (given the copy; the
+    /// shim's 1 if it did), then the peer; returns the clock to go back to, or None if the
+    /// shim refused.
+    fn put_back(
+        &self,
+        peer: &mut Peer,
+        restore: impl FnOnce(*const std::ffi::c_void) -> std::ffi::c_int,
+    ) -> Option<f64> {
+        net::clear(peer.fd);
+        if restore(self.saved.0) != 1 {
+            return None;
+        }
+        peer.keys = self.keys;
+        peer.sequence = self.sequence;
+        peer.last_keep_alive = self.last_keep_alive;
+        peer.client_index = self.client_index;
+        Some(self.time)
+    }
+}
+
+/// What the datagram records act on, on either side. A datagram rig is put back after every
+/// input ([`Rig::tidy`]) into the state its first input started from: once the hand-made peer
+/// has connected, the shim copies the handle's C state (`netcode_sys_server_save`,
+/// `netcode_sys_client_save`; its events read first, so none is queued), and after each input
+/// copies it back (`..._restore`, which also frees the payloads queued since), and the rig puts
+/// back the peer's keys and numbering and the clock. Every input then starts from the same
+/// connected state, the same in the C as a fresh rig's, without a handshake of its own.
 trait Datagrams {
     fn peer(&mut self) -> &mut Peer;
     /// The peer's keep-alive if due, an update of the handle at the current time, and the
@@ -765,17 +832,16 @@ pub struct ServerRig {
     _registration: Registration,
     peer: Peer,
     time: f64,
+    /// The state the first session started from, put back after every input.
+    start: Option<Start>,
 }
 
 impl ServerRig {
-    /// Connects the peer in a new session with a new token, from the next start of the clock
-    /// (see [`next_start`]): the server drops every client, then a request, the challenge
-    /// read, a response.
+    /// Connects the peer to the new server with a new token, from the next start of the clock
+    /// (see [`next_start`]): a request, the challenge read, a response.
     fn handshake(&mut self) -> bool {
         stats(|stats| stats.handshakes += 1);
         self.time = next_start(self.time);
-        // No client may keep our id or slot.
-        self.server.disconnect_all();
         let token = self
             .server
             .generate_token(CLIENT_ID, &[7; 256])
@@ -824,24 +890,39 @@ impl Rig for ServerRig {
             server,
             _registration: registration,
             time: 0.0,
+            start: None,
         };
         assert!(
             rig.handshake(),
             "the hand-made client connects to a new server"
         );
+        while rig.server.next_event().is_some() {}
+        // SAFETY: a live server; the shim copies it into memory of its own, or returns NULL.
+        let saved = Saved::new(unsafe { raw::netcode_sys_server_save(rig.server.as_raw()) });
+        rig.start = Some(Start::new(saved, &rig.peer, rig.time));
         rig
     }
 
-    /// A new session for every input (see [`Datagrams`]).
+    /// Back to the state the first session started from (see [`Datagrams`]).
     fn tidy(&mut self) -> bool {
-        self.handshake()
+        let server = self.server.as_raw();
+        // SAFETY: a live server, and a copy the shim made (of this server: the shim checks);
+        // it frees what the server queued since.
+        let restore = |saved| unsafe { raw::netcode_sys_server_restore(server, saved) };
+        let Some(time) = self
+            .start
+            .as_ref()
+            .and_then(|start| start.put_back(&mut self.peer, restore))
+        else {
+            return false;
+        };
+        assert!(
+            self.server.find_client(CLIENT_ID).is_some(),
+            "the restored server has its client"
+        );
+        self.time = time;
+        true
     }
-
-    /// Each session's token takes one of the server's 4096 token history entries for the
-    /// token's 30 s (wall clock), which would run out (and fail a handshake) after 4096
-    /// inputs; and every handshake compares its token with each entry taken. Made again
-    /// after 256 (as cheap, per input, as a longer lifetime, and the handshakes faster).
-    const LIFETIME: usize = 256;
 }
 
 impl Datagrams for ServerRig {
@@ -874,13 +955,14 @@ pub struct ClientRig {
     peer: Peer,
     generator: TokenGenerator,
     time: f64,
+    /// The state the first session started from, put back after every input.
+    start: Option<Start>,
 }
 
 impl ClientRig {
-    /// Connects in a new session with a new token, from the next start of the clock (see
-    /// [`next_start`]): the client drops its connection and connects again (a connect resets
-    /// its sequence numbers, replay protection and queues); the hand-made server answers the
-    /// request with a challenge, and the response with a keep-alive.
+    /// Connects the new client with a new token, from the next start of the clock (see
+    /// [`next_start`]): the hand-made server answers the request with a challenge, and the
+    /// response with a keep-alive.
     fn handshake(&mut self) -> bool {
         stats(|stats| stats.handshakes += 1);
         self.time = next_start(self.time);
@@ -929,17 +1011,39 @@ impl Rig for ClientRig {
             peer,
             generator,
             time: 0.0,
+            start: None,
         };
         assert!(
             rig.handshake(),
             "a new client connects to the hand-made server"
         );
+        while rig.client.next_event().is_some() {}
+        // SAFETY: a live client; the shim copies it into memory of its own, or returns NULL.
+        let saved = Saved::new(unsafe { raw::netcode_sys_client_save(rig.client.as_raw()) });
+        rig.start = Some(Start::new(saved, &rig.peer, rig.time));
         rig
     }
 
-    /// A new session for every input (see [`Datagrams`]).
+    /// Back to the state the first session started from (see [`Datagrams`]).
     fn tidy(&mut self) -> bool {
-        self.handshake()
+        let client = self.client.as_raw();
+        // SAFETY: a live client, and a copy the shim made (of this client: the shim checks);
+        // it frees what the client queued since.
+        let restore = |saved| unsafe { raw::netcode_sys_client_restore(client, saved) };
+        let Some(time) = self
+            .start
+            .as_ref()
+            .and_then(|start| start.put_back(&mut self.peer, restore))
+        else {
+            return false;
+        };
+        assert_eq!(
+            self.client.state(),
+            ConnectionState::Connected,
+            "the restored client is connected"
+        );
+        self.time = time;
+        true
     }
 }
 
