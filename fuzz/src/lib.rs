@@ -390,9 +390,10 @@ pub enum Side {
 /// difference comes out the same after any start of the clock (see [`next_start`]).
 const TICK: f64 = 1.0 / 64.0;
 
-/// Where a datagram rig's clock starts its next session: the next multiple of 64 s above
-/// `time` (so 64 s for a new rig, whose clock is at 0). Every session of a rig, the first
-/// included, runs at the same offsets from its start, and those offsets are exact (see
+/// Where a rig's clock starts its next session: the next multiple of 64 s above `time` (so
+/// 64 s for a new rig, whose clock is at 0; a datagram rig has only that one session, the
+/// simulator pair one per input). Every session of a rig, the first included, runs at the
+/// same offsets from its start, and those offsets are exact (see
 /// [`TICK`]); what the C compares, differences of two such times with its own constants (0.1 s
 /// send rates, whole-second timeouts), then comes out the same in every session, as it does
 /// in a fresh rig's: the C's constants are at least 0.4/64 s from any multiple of 1/64 s, far
@@ -402,9 +403,7 @@ pub fn next_start(time: f64) -> f64 {
     ((time / 64.0).floor() + 1.0) * 64.0
 }
 
-/// The client id of every token the datagram rigs make: a session's only client is gone before
-/// the next session's connects (a server drops every client first), so one id serves them all,
-/// as it does a fresh rig.
+/// The client id of every token the datagram rigs make (each rig connects one client, once).
 const CLIENT_ID: u64 = 1;
 
 /// The addresses the hand-made peers and strangers send from (documentation addresses: none of
