@@ -150,6 +150,29 @@ impl NetworkSimulator {
         unsafe { raw::netcode_network_simulator_discard_packets(self.shared.as_ptr()) };
     }
 
+    /// Runs `f` on the C simulator, for calls this crate does not wrap, holding the lock that
+    /// every call touching the simulator holds (no client or server on it runs meanwhile); the
+    /// C's log lines reach the `log` crate afterwards. The pointer is valid while `f` runs;
+    /// calls through it must respect the C's preconditions (its `assert`s) and must not
+    /// destroy it.
+    ///
+    /// ```
+    /// let simulator = netcode::NetworkSimulator::new()?;
+    /// // SAFETY: a live simulator, which discarding its packets leaves valid.
+    /// simulator.with_raw(|raw| unsafe {
+    ///     netcode::netcode_sys::netcode_network_simulator_discard_packets(raw)
+    /// });
+    /// # Ok::<(), netcode::Error>(())
+    /// ```
+    pub fn with_raw<R>(&self, f: impl FnOnce(*mut raw::netcode_network_simulator_t) -> R) -> R {
+        let result = {
+            let _guard = self.shared.lock();
+            f(self.shared.as_ptr())
+        };
+        flush_log();
+        result
+    }
+
     /// Sends a raw datagram through the simulator, as if `from` had sent it to `to`: for tests
     /// that feed hostile or malformed packets to a client or server. Returns false if it is not
     /// 1 to 1300 bytes (the longest datagram the C reads: a NETCODE 1.02 packet may be longer

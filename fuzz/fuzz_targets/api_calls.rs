@@ -1,5 +1,6 @@
 //! Random sequences of public API calls, with random arguments, on a server and a client
-//! sharing a simulator (kept across inputs, a new session for each: see `netcode_fuzz::Pair`).
+//! sharing a simulator (kept across inputs, each input starting from the same saved state: see
+//! `netcode_fuzz::Pair`).
 //! The input's first byte picks the protocol version (`netcode_fuzz::version_of`).
 #![no_main]
 
@@ -48,11 +49,11 @@ fn calls(pair: &mut Pair, calls: &[u8]) {
                 let made = netcode::TokenGenerator::new(settings, &netcode_fuzz::KEY)
                     .and_then(|generator| generator.generate(id, &[0; 256]));
                 if let Ok(token) = made {
-                    let _ = pair.connect(&token);
+                    let _ = pair.client.connect(&token);
                 }
             }
             _ => {
-                let _ = pair.configure(
+                let _ = pair.simulator.configure(
                     f32::from(input.byte()),
                     f32::from(input.byte()),
                     f32::from(input.byte() % 101),

@@ -5,13 +5,12 @@
 //! version (the input's first byte picks it: [`version_of`]).
 //!
 //! Making a rig costs far more than an input, so a rig is kept across inputs, and after each
-//! it is made ready for the next as a new rig would be (see [`Rig::tidy`]). A datagram rig's
-//! handle is put back into the C state its first input started from, which the shim copied
-//! (see [`Datagrams`]), so what an input sees of the connection (sequence numbers, replay
-//! protection, keys, slot, times, the server's token history and counters) is what it would
-//! see on a fresh rig. `api_calls`' pair connects again in a new session instead, and is made
-//! again before its server's token history could fill, or after an input that updated at
-//! times of its own. A rig is also made again when it cannot be made ready, and after
+//! it is made ready for the next as a new rig would be (see [`Rig::tidy`]): its handles are put
+//! back into the C state its first input started from, which the shim copied (see
+//! [`Datagrams`] and [`Pair`]), so what an input sees of the connection (sequence numbers,
+//! replay protection, keys, slot, times, the server's token history and counters, and the
+//! simulator's settings and clock) is what it would see on a fresh rig. A rig is also made
+//! again when it cannot be made ready, and after
 //! [`Rig::LIFETIME`] inputs. `NETCODE_FUZZ_FRESH=1` makes a fresh rig for every input
 //! (scripts/fuzz-corpus.sh replays the corpora so), and a panic on a kept rig writes the
 //! inputs it served (see [`with_rig`]). TESTING.md has the measurements.
@@ -753,8 +752,9 @@ impl Start {
 /// input ([`Rig::tidy`]) into the state its first input started from: once the hand-made peer
 /// has connected, the shim copies the handle's C state (`netcode_sys_server_save`,
 /// `netcode_sys_client_save`; its events read first, so none is queued), and after each input
-/// copies it back (`..._restore`, which also frees the payloads queued since), and the rig puts
-/// back the peer's keys and numbering and the clock. Every input then starts from the same
+/// copies it back (`..._restore`, which also frees the payloads queued since; the events the
+/// input left are read first, so that the wrapper counts none unread), and the rig puts back
+/// the peer's keys and numbering and the clock. Every input then starts from the same
 /// connected state, the same in the C as a fresh rig's, without a handshake of its own.
 trait Datagrams {
     fn peer(&mut self) -> &mut Peer;
@@ -904,6 +904,8 @@ impl Rig for ServerRig {
 
     /// Back to the state the first session started from (see [`Datagrams`]).
     fn tidy(&mut self) -> bool {
+        // Read, so that the wrapper counts no unread event, as on a new rig.
+        while self.server.next_event().is_some() {}
         let server = self.server.as_raw();
         // SAFETY: a live server, and a copy the shim made (of this server: the shim checks);
         // it frees what the server queued since.
@@ -1025,6 +1027,8 @@ impl Rig for ClientRig {
 
     /// Back to the state the first session started from (see [`Datagrams`]).
     fn tidy(&mut self) -> bool {
+        // Read, so that the wrapper counts no unread event, as on a new rig.
+        while self.client.next_event().is_some() {}
         let client = self.client.as_raw();
         // SAFETY: a live client, and a copy the shim made (of this client: the shim checks);
         // it frees what the client queued since.
@@ -1066,7 +1070,7 @@ impl Datagrams for ClientRig {
 // api_calls
 
 /// A server with 2 slots and one client connected to it, over the simulator, kept across
-/// inputs: what an input did that the next one must not inherit is undone after it (see
+/// inputs and put back after each into the state its first input started from (see
 /// [`Rig::tidy`] below).
 pub struct Pair {
     pub simulator: NetworkSimulator,
@@ -1074,40 +1078,25 @@ pub struct Pair {
     pub client: NetcodeClient,
     /// The clock of [`step`](Pair::step), which only moves forward.
     pub time: f64,
-    /// The input updated at a time of its own (see [`update_at`](Pair::update_at)).
-    odd_time: bool,
-    /// The input configured the simulator (see [`configure`](Pair::configure)).
-    configured: bool,
-    /// The tokens the client connected with since the pair was made (see
-    /// [`connect`](Pair::connect)).
-    tokens: usize,
+    /// The C state of all three and the clock when the first input started.
+    start: Option<PairStart>,
+}
+
+/// Where a pair's first input started (see [`Pair`]).
+struct PairStart {
+    simulator: Saved,
+    server: Saved,
+    client: Saved,
+    time: f64,
 }
 
 impl Pair {
     /// Updates the simulator, the client and the server at `time`, any time at all (not the
     /// pair's clock, which does not move).
     pub fn update_at(&mut self, time: f64) {
-        self.odd_time = true;
         self.simulator.update(time);
         self.client.update(time);
         self.server.update(time);
-    }
-
-    /// Sets the simulator's latency, jitter, loss and duplicates.
-    pub fn configure(
-        &mut self,
-        latency_ms: f32,
-        jitter_ms: f32,
-        packet_loss_percent: f32,
-        duplicate_packet_percent: f32,
-    ) -> Result<(), netcode::Error> {
-        self.configured = true;
-        self.simulator.configure(
-            latency_ms,
-            jitter_ms,
-            packet_loss_percent,
-            duplicate_packet_percent,
-        )
     }
 
     /// Updates all three at the pair's clock, then moves it on by `delta`.
@@ -1118,23 +1107,18 @@ impl Pair {
         self.time += delta;
     }
 
-    /// Connects the client again with a new token (the server forgets every client first),
-    /// in as few updates of the simulator as the handshake allows (four, each costing a walk
-    /// over its 65,536 packet entries), and a last round at the same time that delivers the
-    /// keep-alives both sides sent then, so that nothing is left in flight.
-    fn reconnect(&mut self) -> bool {
+    /// Connects the new client with a new token, in as few updates of the simulator as the
+    /// handshake allows (four, each costing a walk over its 65,536 packet entries), and a last
+    /// round at the same time that delivers the keep-alives both sides sent then.
+    fn connect_first(&mut self) -> bool {
         stats(|stats| stats.handshakes += 1);
         self.time = next_start(self.time);
-        self.server.disconnect_all();
         let Ok(token) = self.server.generate_token(CLIENT_ID, &[0; 256]) else {
             return false;
         };
-        if self.connect(&token).is_err() {
+        if self.client.connect(&token).is_err() {
             return false;
         }
-        // A client that was connected sent its disconnect packets: the server has already
-        // dropped it, and a fresh pair has none in flight.
-        self.simulator.discard_packets();
         // The request goes out now, and is received at the first step.
         self.client.update(self.time);
         for _ in 0..50 {
@@ -1147,10 +1131,22 @@ impl Pair {
         }
         false
     }
+
+    /// Reads (and frees) the payloads and events neither side read.
+    fn read_everything(&mut self) {
+        for client in self.server.clients().collect::<Vec<_>>() {
+            while self.server.receive(client.session).is_some() {}
+        }
+        while self.client.receive().is_some() {}
+        while self.server.next_event().is_some() {}
+        while self.client.next_event().is_some() {}
+    }
 }
 
 impl Rig for Pair {
-    /// A server with 2 slots and one client connected to it.
+    /// A server with 2 slots and one client connected to it, nothing in flight, no payload or
+    /// event unread, and the C's `rand()` (the simulator's losses) seeded: the state saved
+    /// for [`tidy`](Rig::tidy).
     fn make(version: Version) -> Pair {
         let simulator = NetworkSimulator::new().unwrap();
         let server_address: SocketAddr = "[::1]:40000".parse().unwrap();
@@ -1165,66 +1161,72 @@ impl Rig for Pair {
             server,
             client,
             time: 0.0,
-            odd_time: false,
-            configured: false,
-            tokens: 0,
+            start: None,
         };
-        assert!(pair.reconnect(), "a new client connects to a new server");
+        assert!(
+            pair.connect_first(),
+            "a new client connects to a new server"
+        );
+        pair.simulator.discard_packets();
+        pair.read_everything();
+        let simulator = pair
+            .simulator
+            // SAFETY: a live simulator; the shim copies its settings and clock, or returns
+            // NULL.
+            .with_raw(|simulator| unsafe { raw::netcode_sys_network_simulator_save(simulator) });
+        pair.start = Some(PairStart {
+            simulator: Saved::new(simulator),
+            // SAFETY: a live server; the shim copies it into memory of its own, or returns
+            // NULL.
+            server: Saved::new(unsafe { raw::netcode_sys_server_save(pair.server.as_raw()) }),
+            // SAFETY: a live client; likewise.
+            client: Saved::new(unsafe { raw::netcode_sys_client_save(pair.client.as_raw()) }),
+            time: pair.time,
+        });
         reseed();
         pair
     }
 
-    /// After an input, a new session, as a new pair starts: after an input that updated at
-    /// times of its own (the server's encryption mappings and token entries keep those times,
-    /// the client its clocks) or presented so many tokens that the server's token history
-    /// (4096 entries, each kept until its token expires) could fill within the next input,
-    /// none: the pair is made again. Else: after an input that configured the simulator, no
-    /// latency, loss or duplicates again and the clock 2 s on (the settings allow at most
-    /// 0.51 s of delay, and duplicates 1 s later), so every packet in flight is due; two
-    /// rounds of updates at one time, which deliver what is in flight, and the packets still
-    /// in flight dropped; the payloads neither side read read (and freed); a new connection
-    /// in a new session from the next start of the clock (see [`next_start`]), which resets
-    /// both sides' sequence numbers and replay protection; and the C's `rand()`, which draws
-    /// the simulator's losses, seeded again.
+    /// After an input, back to the state the first input started from: the payloads and
+    /// events neither side read read (so the wrappers count no unread event, as on a new
+    /// pair); then the shim puts back the C state of the simulator (settings and clock; every
+    /// packet in flight freed), the server (slots, mappings, token history, events, counters;
+    /// its queued payloads freed) and the client (all of it; likewise), the clock goes back,
+    /// and the C's `rand()` is seeded again. So an input that updated at times of its own,
+    /// configured the simulator or presented many tokens leaves nothing behind either (the
+    /// client's memory of the tokens it used is the one thing kept: at most 16, each of a
+    /// token an input made, whose random nonce no later input's token shares).
     fn tidy(&mut self) -> bool {
-        if std::mem::take(&mut self.odd_time) || self.tokens >= Pair::TOKENS {
+        self.read_everything();
+        let (server, client) = (self.server.as_raw(), self.client.as_raw());
+        let Some(start) = &self.start else {
+            return false;
+        };
+        // SAFETY: live handles, and copies the shim made of these (the shim checks the
+        // server's and client's); each restore frees what its handle queued since.
+        let restored = self
+            .simulator
+            .with_raw(|simulator| unsafe {
+                raw::netcode_sys_network_simulator_restore(simulator, start.simulator.0)
+            })
+            == 1
+            // SAFETY: as above.
+            && unsafe { raw::netcode_sys_server_restore(server, start.server.0) } == 1
+            // SAFETY: as above.
+            && unsafe { raw::netcode_sys_client_restore(client, start.client.0) } == 1;
+        if !restored {
             return false;
         }
-        if std::mem::take(&mut self.configured) {
-            if self.simulator.configure(0.0, 0.0, 0.0, 0.0).is_err() {
-                return false;
-            }
-            self.time += 2.0;
-        }
-        self.step(0.0);
-        self.step(0.0);
-        self.simulator.discard_packets();
-        for client in self.server.clients().collect::<Vec<_>>() {
-            while self.server.receive(client.session).is_some() {}
-        }
-        while self.client.receive().is_some() {}
-        if !self.reconnect() {
-            return false;
-        }
+        assert!(
+            self.server.find_client(CLIENT_ID).is_some()
+                && self.client.state() == ConnectionState::Connected,
+            "the restored pair is connected"
+        );
+        self.time = start.time;
         reseed();
         true
     }
 }
-
-impl Pair {
-    /// The tokens a pair's server may have seen before it is made again (see
-    /// [`tidy`](Rig::tidy)): 1024 below its 4096 history entries, more than an input of
-    /// 10,000 bytes can present.
-    const TOKENS: usize = 3072;
-
-    /// Connects the client with `token` (see [`NetcodeClient::connect`]), counting the token
-    /// as one the server may see.
-    pub fn connect(&mut self, token: &Token) -> Result<(), netcode::Error> {
-        self.tokens += 1;
-        self.client.connect(token)
-    }
-}
-
 /// Seeds the C library's `rand()` (the simulator's only randomness) with a fixed value.
 fn reseed() {
     extern "C" {

@@ -421,6 +421,12 @@ int netcode_sys_server_restore( struct netcode_server_t * server, const void * s
 void * netcode_sys_client_save( struct netcode_client_t * client );
 int netcode_sys_client_restore( struct netcode_client_t * client, const void * saved );
 void netcode_sys_free_saved( void * saved );
+/* The simulator's likewise, for the simulator pair of the fuzz target api_calls: save refuses
+   (NULL) a simulator with a packet in flight, and copies its settings and clock; restore frees
+   every packet in flight since and puts them back (0 only for no copy). Freed with
+   netcode_sys_free_saved too. */
+void * netcode_sys_network_simulator_save( struct netcode_network_simulator_t * network_simulator );
+int netcode_sys_network_simulator_restore( struct netcode_network_simulator_t * network_simulator, const void * saved );
 
 /* Writes `packet` on `wire` as netcode_write_packet does (encrypted with `key` and sequence
    number `sequence`, except a request) into `buffer` (NETCODE_SYS_MAX_PACKET_BYTES). Returns its

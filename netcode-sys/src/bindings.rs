@@ -569,6 +569,17 @@ unsafe extern "C" {
     pub fn netcode_sys_free_saved(saved: *mut ::libc::c_void);
 }
 unsafe extern "C" {
+    pub fn netcode_sys_network_simulator_save(
+        network_simulator: *mut netcode_network_simulator_t,
+    ) -> *mut ::libc::c_void;
+}
+unsafe extern "C" {
+    pub fn netcode_sys_network_simulator_restore(
+        network_simulator: *mut netcode_network_simulator_t,
+        saved: *const ::libc::c_void,
+    ) -> ::libc::c_int;
+}
+unsafe extern "C" {
     pub fn netcode_sys_write_packet(
         wire: ::libc::c_int,
         packet: *const netcode_sys_packet,
