@@ -9,7 +9,7 @@
 //! - `udp`: raw UDP echo without any protocol or crypto (the floor).
 //!
 //! ```text
-//! cargo run --release -p netcode-bench -- [--quick] [--reps N] [--write BENCHMARKS.md]
+//! cargo run --release -p netcode-bench -- [--quick] [--vs-c] [--reps N] [--write BENCHMARKS.md]
 //! cargo run --release -p netcode-bench -- [--quick] --only VARIANT N P   (one run, to profile)
 //! ```
 //!
@@ -354,6 +354,14 @@ fn run(variant: &str, config: Config) -> Sample {
     }
 }
 
+/// Where `name` stands in [`VARIANTS`].
+fn index_of(name: &str) -> usize {
+    VARIANTS
+        .iter()
+        .position(|variant| *variant == name)
+        .expect("a variant of VARIANTS")
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
@@ -398,6 +406,16 @@ fn main() {
         .position(|a| a == "--write")
         .and_then(|i| args.get(i + 1))
         .cloned();
+    // --vs-c: only this crate's variants and the plain C (the ratio the wrapper is held to), so
+    // that many more repetitions fit in the same time; the other columns show "-".
+    let variants: Vec<usize> = if args.iter().any(|a| a == "--vs-c") {
+        ["crate", "crate-0.3.1", "c"]
+            .iter()
+            .map(|name| index_of(name))
+            .collect()
+    } else {
+        (0..VARIANTS.len()).collect()
+    };
     let packets_per_run = if quick { 2_000 } else { 200_000 };
     let clients: &[usize] = if quick { &[1, 16] } else { &[1, 16, 64, 256] };
     // --only VARIANT N P: one run of one configuration, for a profiler (callgrind, perf).
@@ -424,7 +442,7 @@ fn main() {
     let mut table = String::new();
     let mut groups: Vec<(String, Vec<f64>)> = Vec::new();
     table.push_str(
-        "| N | P | K | variant | packets/s median (min-max) | CPU µs/packet | connect s | lost | vs c | vs best pure-Rust | vs udp |\n",
+        "| N | P | K | variant | packets/s median (min-max) | CPU µs/packet | connect s | lost | vs c (quartiles) | vs best pure-Rust | vs udp |\n",
     );
     table.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for &n in clients {
@@ -441,28 +459,34 @@ fn main() {
             let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); VARIANTS.len()];
             for rep in 0..reps {
                 // Alternate the order, so drift in the machine's speed spreads over all variants.
-                for i in 0..VARIANTS.len() {
-                    let v = (i + rep) % VARIANTS.len();
+                for i in 0..variants.len() {
+                    let v = variants[(i + rep) % variants.len()];
                     let sample = run(VARIANTS[v], config);
                     assert_eq!(sample.bad, 0, "{}: payloads arrived altered", VARIANTS[v]);
                     samples[v].push(sample);
                 }
             }
+            // The median rate of a variant, or 0 if it did not run.
             let rate = |v: usize| {
-                median(
-                    &mut samples[v]
-                        .iter()
-                        .map(Sample::packets_per_second)
-                        .collect::<Vec<_>>(),
-                )
+                let mut rates: Vec<f64> =
+                    samples[v].iter().map(Sample::packets_per_second).collect();
+                if rates.is_empty() {
+                    0.0
+                } else {
+                    median(&mut rates)
+                }
             };
-            let udp_rate = rate(3);
-            let best_rust = rate(4).max(rate(5));
+            let udp_rate = rate(index_of("udp"));
+            let best_rust = rate(index_of("netcode-official")).max(rate(index_of("renetcode")));
             groups.push((
                 format!("{n}/{p}"),
                 (0..VARIANTS.len()).map(rate).collect::<Vec<_>>(),
             ));
+            let c = index_of("c");
             for (v, name) in VARIANTS.iter().enumerate() {
+                if samples[v].is_empty() {
+                    continue;
+                }
                 let mut rates: Vec<f64> =
                     samples[v].iter().map(Sample::packets_per_second).collect();
                 let m = median(&mut rates);
@@ -482,17 +506,26 @@ fn main() {
                 let lost: i64 = samples[v].iter().map(|s| s.lost).sum();
                 // Against the C: the median of the per-repetition ratios, each from two runs
                 // made within seconds of each other, so a drift in the machine's speed cancels.
-                let vs_c = median(
-                    &mut samples[v]
-                        .iter()
-                        .zip(&samples[2])
-                        .map(|(s, c)| s.packets_per_second() / c.packets_per_second())
-                        .collect::<Vec<_>>(),
-                );
+                // With its quartiles: how far one repetition's ratio strays.
+                let mut ratios: Vec<f64> = samples[v]
+                    .iter()
+                    .zip(&samples[c])
+                    .map(|(s, c)| s.packets_per_second() / c.packets_per_second())
+                    .collect();
+                let vs_c = median(&mut ratios);
+                let quartile = |q: usize| ratios[(ratios.len() - 1) * q / 4];
+                let vs_c = format!("{vs_c:.3} ({:.3}-{:.3})", quartile(1), quartile(3));
+                let against = |reference: f64| {
+                    if reference > 0.0 {
+                        format!("{:.3}", m / reference)
+                    } else {
+                        "-".to_string()
+                    }
+                };
                 let line = format!(
-                    "| {n} | {p} | {k} | {name} | {m:.0} ({lo:.0}-{hi:.0}) | {cpu:.2} | {connect:.3} | {lost} | {vs_c:.3} | {:.3} | {:.3} |\n",
-                    m / best_rust,
-                    m / udp_rate
+                    "| {n} | {p} | {k} | {name} | {m:.0} ({lo:.0}-{hi:.0}) | {cpu:.2} | {connect:.3} | {lost} | {vs_c} | {} | {} |\n",
+                    against(best_rust),
+                    against(udp_rate)
                 );
                 print!("{line}");
                 table.push_str(&line);
@@ -506,14 +539,23 @@ fn main() {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_default();
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let begin = "<!-- results: begin -->";
-        let end = "<!-- results: end -->";
+        // The full table, with its chart; or --vs-c's table in a section of its own.
+        let full = variants.len() == VARIANTS.len();
+        let section = if full { "results" } else { "vs-c" };
+        let (begin, end) = (
+            format!("<!-- {section}: begin -->"),
+            format!("<!-- {section}: end -->"),
+        );
         let results = format!("{begin}\nMeasured {date}, {reps} repetitions, {packets_per_run} packets per run.\n\n{table}{end}");
-        let updated = match (text.find(begin), text.find(end)) {
+        let updated = match (text.find(&begin), text.find(&end)) {
             (Some(b), Some(e)) => format!("{}{}{}", &text[..b], results, &text[e + end.len()..]),
             _ => format!("{text}\n{results}\n"),
         };
         std::fs::write(&path, updated).expect("write the results");
+        println!("wrote the table into {path}");
+        if !full {
+            return;
+        }
         let chart = std::path::Path::new(&path).with_extension("svg");
         std::fs::write(
             &chart,
@@ -521,6 +563,5 @@ fn main() {
         )
         .expect("write the chart");
         println!("drew the chart into {}", chart.display());
-        println!("wrote the table into {path}");
     }
 }
