@@ -1,15 +1,17 @@
 /*
     The benchmark scenario in plain C, over netcode.h (and our shim's port-0 bind): one server
-    and N clients in one process on 127.0.0.1; once all are connected, each tick every client
-    sends K payloads of P bytes, the server echoes each, the clients drain. Every payload's
-    content is checked.
+    and N clients on 127.0.0.1; once all are connected, each tick every client sends K payloads
+    of P bytes, the server echoes each, the clients drain. Every payload's content is checked.
 
-    echo_bench_c CLIENTS K P TICKS
-    prints: connect_seconds PACKETS_RECEIVED WALL_SECONDS CPU_SECONDS LOST BAD
+    Linked into the benchmark's own process and called from it (src/main.rs, run_c), so that the
+    C and the Rust variants run in one process, one after the other, with one heap and one
+    library: the comparison measures the code, not a fresh small process against a long-lived
+    one. The caller has initialized netcode (the crate did) and passes the servers' key.
 */
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
@@ -36,13 +38,20 @@ static double cpu( void )
 void bench_fill( uint8_t * data, int bytes, uint32_t n, int c );
 int bench_check( const uint8_t * data, int bytes, int expected_bytes, int c );
 
-int main( int argc, char ** argv )
+/* One run's measurements: the layout of Sample in src/main.rs (#[repr(C)]). */
+struct echo_bench_sample
 {
-    if ( argc != 5 || !netcode_init() )
-        return 2;
-    int clients = atoi( argv[1] ), k = atoi( argv[2] ), p = atoi( argv[3] ), ticks = atoi( argv[4] );
-    uint8_t key[NETCODE_KEY_BYTES];
-    netcode_random_bytes( key, NETCODE_KEY_BYTES );
+    double connect_seconds;
+    uint64_t received;
+    double wall;
+    double cpu;
+    int64_t lost;
+    uint64_t bad;
+};
+
+/* Returns 0, or 3 if the clients did not connect within 30 s. */
+int echo_bench_run( int clients, int k, int p, int ticks, uint8_t * key, struct echo_bench_sample * sample )
+{
     struct netcode_server_t * server = netcode_sys_server_create( "127.0.0.1:0", "127.0.0.1:0", 0x42, key, 0.0 );
     netcode_server_start( server, clients );
     char address[64];
@@ -67,7 +76,13 @@ int main( int argc, char ** argv )
             netcode_client_update( client[c], time );
         netcode_server_update( server, time );
         if ( now() - start > 30.0 )
+        {
+            for ( c = 0; c < clients; ++c )
+                netcode_client_destroy( client[c] );
+            netcode_server_destroy( server );
+            free( client );
             return 3;
+        }
     }
     for ( c = 0; c < clients; ++c )
         netcode_client_update( client[c], time );
@@ -123,11 +138,15 @@ int main( int argc, char ** argv )
         }
     }
     double wall = now() - wall0, used = cpu() - cpu0;
-    printf( "%f %lld %f %f %lld %lld\n", connect_seconds, received, wall, used, 2 * sent - received, bad );
+    sample->connect_seconds = connect_seconds;
+    sample->received = (uint64_t) received;
+    sample->wall = wall;
+    sample->cpu = used;
+    sample->lost = 2 * sent - received;
+    sample->bad = (uint64_t) bad;
     for ( c = 0; c < clients; ++c )
         netcode_client_destroy( client[c] );
     netcode_server_destroy( server );
     free( client );
-    netcode_term();
     return 0;
 }

@@ -5,7 +5,8 @@
 //!
 //! - `crate`: this crate's idiomatic API (NetcodeServer, NetcodeClient, Payload views);
 //! - `crate-0.3.1`: this crate's netcode 0.3.1 API (UdpServer, UdpClient, next_event);
-//! - `c`: the same scenario in plain C against the same libnetcode.a (csrc/echo_bench.c);
+//! - `c`: the same scenario in plain C against the same libnetcode.a (csrc/echo_bench.c),
+//!   called in this process;
 //! - `udp`: raw UDP echo without any protocol or crypto (the floor).
 //!
 //! ```text
@@ -44,7 +45,9 @@ pub(crate) struct Config {
     pub ticks: usize,
 }
 
+/// One run's measurements; also written by the C variant (struct echo_bench_sample).
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub(crate) struct Sample {
     pub connect_seconds: f64,
     pub received: u64,
@@ -83,6 +86,14 @@ extern "C" {
         bytes: libc::c_int,
         expected_bytes: libc::c_int,
         c: libc::c_int,
+    ) -> libc::c_int;
+    fn echo_bench_run(
+        clients: libc::c_int,
+        k: libc::c_int,
+        p: libc::c_int,
+        ticks: libc::c_int,
+        key: *mut u8,
+        sample: *mut Sample,
     ) -> libc::c_int;
 }
 
@@ -256,29 +267,34 @@ fn run_031(config: Config) -> Sample {
     }
 }
 
+/// The plain C (csrc/echo_bench.c), called in this process like the other variants.
 fn run_c(config: Config) -> Sample {
-    let output = Command::new(env!("NETCODE_BENCH_C"))
-        .args([config.clients, config.k, config.p, config.ticks].map(|v| v.to_string()))
-        .output()
-        .expect("run the C benchmark");
-    assert!(
-        output.status.success(),
-        "the C benchmark failed: {:?}",
-        output
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
-    let v: Vec<f64> = text
-        .split_whitespace()
-        .map(|f| f.parse().unwrap())
-        .collect();
-    Sample {
-        connect_seconds: v[0],
-        received: v[1] as u64,
-        wall: v[2],
-        cpu: v[3],
-        lost: v[4] as i64,
-        bad: v[5] as u64,
-    }
+    // Initializes netcode for the C (the crate does it once per process) and makes the key.
+    let mut key = netcode::generate_key();
+    let mut sample = Sample {
+        connect_seconds: 0.0,
+        received: 0,
+        wall: 0.0,
+        cpu: 0.0,
+        lost: 0,
+        bad: 0,
+    };
+    let int = |v: usize| libc::c_int::try_from(v).expect("a configuration that fits a C int");
+    // SAFETY: the C reads NETCODE_KEY_BYTES of the key, writes one sample whose layout is
+    // Sample's (#[repr(C)], the same field types in the same order), and keeps neither pointer;
+    // netcode is initialized (generate_key above).
+    let status = unsafe {
+        echo_bench_run(
+            int(config.clients),
+            int(config.k),
+            int(config.p),
+            int(config.ticks),
+            key.as_mut_ptr(),
+            &mut sample,
+        )
+    };
+    assert_eq!(status, 0, "the C benchmark's clients did not connect");
+    sample
 }
 
 /// A nonblocking UDP socket on 127.0.0.1 with the buffer sizes the reference C asks for
@@ -367,8 +383,7 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-/// Runs every variant on one CPU (the last one), and the C variant's process with it (the
-/// affinity is inherited): no variant migrates between cores or runs on a different one than
+/// Runs every variant on one CPU (the last one): no variant migrates between cores or runs on a different one than
 /// the others, one source of run-to-run noise less in the comparison. Every variant is one
 /// thread. Returns the CPU, or None where there is only one or the system refuses.
 fn pin_to_one_cpu() -> Option<usize> {
