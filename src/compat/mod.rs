@@ -137,12 +137,13 @@ impl From<ConnectionState> for State {
 pub struct Server<I = UdpSocket, S = ()> {
     inner: NetcodeServer,
     time: f64,
-    /// The session of each client id that `next_event` reported connected: a cache written only
-    /// from the events, for `send` and `disconnect` by id (reserved for every slot up front).
+    /// The clients that `next_event` reported connected, a cache written only from the events:
+    /// by id, for `send` and `disconnect` by id, and by slot, for handing out payloads slot by
+    /// slot (both reserved for every slot up front).
     sessions: HashMap<u64, Session, BuildHasherDefault<IdHasher>>,
-    /// The slot whose payloads `next_event` hands out next, and its client once checked.
+    reported: Vec<Option<(u64, Session)>>,
+    /// The slot whose payloads `next_event` hands out next.
     packet_slot: usize,
-    packet_client: Option<(u64, Session)>,
     _socket: PhantomData<fn() -> (I, S)>,
 }
 
@@ -198,10 +199,10 @@ impl Server<UdpSocket, ()> {
         inner.record_everything();
         Ok(Server {
             sessions: HashMap::with_capacity_and_hasher(inner.max_clients(), Default::default()),
+            reported: vec![None; inner.max_clients()],
             inner,
             time: 0.0,
             packet_slot: 0,
-            packet_client: None,
             _socket: PhantomData,
         })
     }
@@ -260,7 +261,6 @@ impl<I, S> Server<I, S> {
         }
         self.inner.update(self.time);
         self.packet_slot = 0;
-        self.packet_client = None;
     }
 
     /// The next event, or `Ok(None)` when there are no more until the next update: first what
@@ -270,16 +270,24 @@ impl<I, S> Server<I, S> {
         &mut self,
         out_packet: &mut [u8; NETCODE_MAX_PAYLOAD_SIZE],
     ) -> Result<Option<ServerEvent>, UpdateError> {
-        let sessions = &mut self.sessions;
+        let (sessions, reported) = (&mut self.sessions, &mut self.reported);
         while let Some(event) = self.inner.read(|recorded| match recorded {
             Recorded::Connected(client, user_data) => {
                 sessions.insert(client.id, client.session);
+                if let Some(slot) = reported.get_mut(client.session.index()) {
+                    *slot = Some((client.id, client.session));
+                }
                 out_packet[..NETCODE_USER_DATA_BYTES].copy_from_slice(user_data);
                 Some(ServerEvent::ClientConnect(client.id))
             }
             Recorded::Disconnected(client, reason) => {
                 if sessions.get(&client.id) == Some(&client.session) {
                     sessions.remove(&client.id);
+                }
+                if let Some(slot) = reported.get_mut(client.session.index()) {
+                    if *slot == Some((client.id, client.session)) {
+                        *slot = None;
+                    }
                 }
                 // 0.3.1 reported no event for its own `disconnect`.
                 (reason != DisconnectReason::Local)
@@ -292,33 +300,16 @@ impl<I, S> Server<I, S> {
                 return Ok(event);
             }
         }
-        let slots = self.inner.max_clients();
-        while self.packet_slot < slots {
-            let (id, session) = match self.packet_client {
-                Some(client) => client,
-                None => {
-                    let Some(client) = self.inner.client(self.packet_slot) else {
-                        self.packet_slot += 1;
-                        continue;
-                    };
-                    // A client whose connect is not reported yet cannot be; its payloads wait.
-                    if self.sessions.get(&client.id) != Some(&client.session) {
-                        self.packet_slot += 1;
-                        continue;
-                    }
-                    *self.packet_client.insert((client.id, client.session))
-                }
-            };
-            match self.inner.receive(session) {
-                Some(payload) => {
+        // Only reported clients' payloads: one whose connect is not reported yet cannot be,
+        // and its payloads wait; one that has left since has none (the C checks its session).
+        while let Some(&slot) = self.reported.get(self.packet_slot) {
+            if let Some((id, session)) = slot {
+                if let Some(payload) = self.inner.receive(session) {
                     out_packet[..payload.len()].copy_from_slice(&payload);
                     return Ok(Some(ServerEvent::Packet(id, payload.len())));
                 }
-                None => {
-                    self.packet_slot += 1;
-                    self.packet_client = None;
-                }
             }
+            self.packet_slot += 1;
         }
         Ok(None)
     }
