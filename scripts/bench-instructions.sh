@@ -17,7 +17,7 @@ for variant in c crate crate-0.3.1; do
   valgrind --tool=callgrind --trace-children=yes \
     --callgrind-out-file="$work/$variant.%p.cg" "$bench" --only "$variant" "$n" "$p" \
     >/dev/null 2>"$work/$variant.log"
-  # Every process of the run (the C variant runs in a child), setup included.
+  # Every process of the run, setup included (the C variant runs in the benchmark's process too).
   instructions=$(grep -h '^summary:' "$work/$variant".*.cg | awk '{s += $2} END {print s}')
   strace -f -c -o "$work/$variant.strace" "$bench" --only "$variant" "$n" "$p" >/dev/null 2>&1
   calls=$(awk '$NF == "sendto" || $NF == "recvfrom" {s += $4} END {print s}' "$work/$variant.strace")

@@ -152,6 +152,9 @@ fn run_crate(config: Config, version: netcode::Version) -> Sample {
         assert!(start.elapsed().as_secs() < 60, "clients did not connect");
     }
     let connect_seconds = start.elapsed().as_secs_f64();
+    // Each client's session, kept as a game keeps it from the client's connect (the C keeps
+    // its slot index).
+    let sessions: Vec<netcode::Session> = server.clients().map(|client| client.session).collect();
     let mut buffer = vec![0u8; config.p];
     let mut echo = [0u8; netcode::NETCODE_MAX_PAYLOAD_SIZE];
     let (mut received, mut bad, mut sent, mut n) = (0u64, 0u64, 0u64, 0u32);
@@ -167,12 +170,9 @@ fn run_crate(config: Config, version: netcode::Version) -> Sample {
             }
         }
         server.update(time);
-        for index in 0..config.clients {
-            let Some(client) = server.client(index) else {
-                continue;
-            };
+        for &session in &sessions {
             loop {
-                let Some(payload) = server.receive(client.session) else {
+                let Some(payload) = server.receive(session) else {
                     break;
                 };
                 received += 1;
@@ -181,7 +181,7 @@ fn run_crate(config: Config, version: netcode::Version) -> Sample {
                 let len = payload.len();
                 echo[..len].copy_from_slice(&payload);
                 drop(payload);
-                server.send(client.session, &echo[..len]).unwrap();
+                server.send(session, &echo[..len]).unwrap();
             }
         }
         for (c, client) in clients.iter_mut().enumerate() {
