@@ -383,9 +383,10 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-/// Runs every variant on one CPU (the last one): no variant migrates between cores or runs on a different one than
-/// the others, one source of run-to-run noise less in the comparison. Every variant is one
-/// thread. Returns the CPU, or None where there is only one or the system refuses.
+/// Runs every variant on one CPU (the last one): no variant migrates between cores or runs on
+/// a different one than the others, one source of run-to-run noise less in the comparison.
+/// Every variant is one thread. Returns the CPU, or None where there is only one or the system
+/// refuses.
 fn pin_to_one_cpu() -> Option<usize> {
     // SAFETY: sysconf only reads a system value.
     let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
