@@ -60,7 +60,7 @@ int echo_bench_run( int clients, int k, int p, int ticks, uint8_t * key, struct 
 
     struct netcode_client_t ** client = calloc( (size_t) clients, sizeof( *client ) );
     double time = 0.0;
-    int c, i, t;
+    int c, i, t, status = 0;
     for ( c = 0; c < clients; ++c )
     {
         uint8_t token[NETCODE_CONNECT_TOKEN_BYTES];
@@ -77,11 +77,8 @@ int echo_bench_run( int clients, int k, int p, int ticks, uint8_t * key, struct 
         netcode_server_update( server, time );
         if ( now() - start > 30.0 )
         {
-            for ( c = 0; c < clients; ++c )
-                netcode_client_destroy( client[c] );
-            netcode_server_destroy( server );
-            free( client );
-            return 3;
+            status = 3;
+            goto done;
         }
     }
     for ( c = 0; c < clients; ++c )
@@ -144,9 +141,10 @@ int echo_bench_run( int clients, int k, int p, int ticks, uint8_t * key, struct 
     sample->cpu = used;
     sample->lost = 2 * sent - received;
     sample->bad = (uint64_t) bad;
+done:
     for ( c = 0; c < clients; ++c )
         netcode_client_destroy( client[c] );
     netcode_server_destroy( server );
     free( client );
-    return 0;
+    return status;
 }

@@ -46,7 +46,7 @@ pub(crate) struct Config {
 }
 
 /// One run's measurements; also written by the C variant (struct echo_bench_sample).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
 pub(crate) struct Sample {
     pub connect_seconds: f64,
@@ -271,14 +271,7 @@ fn run_031(config: Config) -> Sample {
 fn run_c(config: Config) -> Sample {
     // Initializes netcode for the C (the crate does it once per process) and makes the key.
     let mut key = netcode::generate_key();
-    let mut sample = Sample {
-        connect_seconds: 0.0,
-        received: 0,
-        wall: 0.0,
-        cpu: 0.0,
-        lost: 0,
-        bad: 0,
-    };
+    let mut sample = Sample::default();
     let int = |v: usize| libc::c_int::try_from(v).expect("a configuration that fits a C int");
     // SAFETY: the C reads NETCODE_KEY_BYTES of the key, writes one sample whose layout is
     // Sample's (#[repr(C)], the same field types in the same order), and keeps neither pointer;

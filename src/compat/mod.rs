@@ -137,11 +137,12 @@ impl From<ConnectionState> for State {
 pub struct Server<I = UdpSocket, S = ()> {
     inner: NetcodeServer,
     time: f64,
-    /// The clients that `next_event` reported connected, a cache written only from the events:
-    /// by id, for `send` and `disconnect` by id, and by slot, for handing out payloads slot by
-    /// slot (both reserved for every slot up front).
-    sessions: HashMap<u64, Session, BuildHasherDefault<IdHasher>>,
+    /// The client id and session that `next_event` reported connected in each slot: a cache
+    /// written only from the events, for handing out payloads slot by slot.
     reported: Vec<Option<(u64, Session)>>,
+    /// The slot of each reported client id, for `send` and `disconnect` by id (reserved for
+    /// every slot up front).
+    slots: HashMap<u64, usize, BuildHasherDefault<IdHasher>>,
     /// The slot whose payloads `next_event` hands out next.
     packet_slot: usize,
     _socket: PhantomData<fn() -> (I, S)>,
@@ -198,8 +199,8 @@ impl Server<UdpSocket, ()> {
         let mut inner = NetcodeServer::new(config)?;
         inner.record_everything();
         Ok(Server {
-            sessions: HashMap::with_capacity_and_hasher(inner.max_clients(), Default::default()),
             reported: vec![None; inner.max_clients()],
+            slots: HashMap::with_capacity_and_hasher(inner.max_clients(), Default::default()),
             inner,
             time: 0.0,
             packet_slot: 0,
@@ -242,9 +243,8 @@ impl<I, S> Server<I, S> {
         if packet.is_empty() || packet.len() > NETCODE_MAX_PAYLOAD_SIZE {
             return Err(SendError::PacketSize);
         }
-        let session = *self
-            .sessions
-            .get(&client_id)
+        let session = self
+            .reported_session(client_id)
             .ok_or(SendError::InvalidClientId)?;
         self.inner.send(session, packet).map_err(|err| match err {
             Error::PayloadTooLongForSequence { .. } => SendError::PacketSize,
@@ -270,23 +270,31 @@ impl<I, S> Server<I, S> {
         &mut self,
         out_packet: &mut [u8; NETCODE_MAX_PAYLOAD_SIZE],
     ) -> Result<Option<ServerEvent>, UpdateError> {
-        let (sessions, reported) = (&mut self.sessions, &mut self.reported);
+        let (reported, slots) = (&mut self.reported, &mut self.slots);
         while let Some(event) = self.inner.read(|recorded| match recorded {
             Recorded::Connected(client, user_data) => {
-                sessions.insert(client.id, client.session);
-                if let Some(slot) = reported.get_mut(client.session.index()) {
-                    *slot = Some((client.id, client.session));
+                let index = client.session.index();
+                if let Some(slot) = reported.get_mut(index) {
+                    // The slot's previous client has left (its disconnect came first); its id
+                    // keeps no slot, so the map holds at most one id per slot.
+                    if let Some((gone, _)) = slot.replace((client.id, client.session)) {
+                        if slots.get(&gone) == Some(&index) {
+                            slots.remove(&gone);
+                        }
+                    }
+                    slots.insert(client.id, index);
                 }
                 out_packet[..NETCODE_USER_DATA_BYTES].copy_from_slice(user_data);
                 Some(ServerEvent::ClientConnect(client.id))
             }
             Recorded::Disconnected(client, reason) => {
-                if sessions.get(&client.id) == Some(&client.session) {
-                    sessions.remove(&client.id);
-                }
-                if let Some(slot) = reported.get_mut(client.session.index()) {
+                let index = client.session.index();
+                if let Some(slot) = reported.get_mut(index) {
                     if *slot == Some((client.id, client.session)) {
                         *slot = None;
+                        if slots.get(&client.id) == Some(&index) {
+                            slots.remove(&client.id);
+                        }
                     }
                 }
                 // 0.3.1 reported no event for its own `disconnect`.
@@ -316,11 +324,21 @@ impl<I, S> Server<I, S> {
 
     /// Disconnects the client with this id (it is told); unknown ids are ignored.
     pub fn disconnect(&mut self, client_id: u64) -> Result<(), SendError> {
-        if let Some(session) = self.sessions.get(&client_id) {
+        if let Some(session) = self.reported_session(client_id) {
             // A client that left already has nothing to disconnect.
-            let _ = self.inner.disconnect(*session);
+            let _ = self.inner.disconnect(session);
         }
         Ok(())
+    }
+
+    /// The session of the client with this id, if `next_event` reported it connected (and not
+    /// gone since).
+    fn reported_session(&self, client_id: u64) -> Option<Session> {
+        let slot = *self.slots.get(&client_id)?;
+        match self.reported.get(slot) {
+            Some(&Some((id, session))) if id == client_id => Some(session),
+            _ => None,
+        }
     }
 
     /// The server of the idiomatic API underneath.
